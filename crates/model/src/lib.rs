@@ -3,6 +3,7 @@
 
 pub mod finding;
 pub mod ipscope;
+pub mod mesh;
 pub mod rows;
 pub mod sanitize;
 pub mod time;
