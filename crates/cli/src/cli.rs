@@ -27,7 +27,11 @@ pub enum Failure {
 }
 
 #[derive(Parser)]
-#[command(name = "meshhunt", version, about = "Hunt peer-to-peer C2 meshes (the Kazuar 2.0 pattern) in endpoint and network telemetry")]
+#[command(
+    name = "meshhunt",
+    version,
+    about = "Hunt peer-to-peer C2 meshes (the Kazuar 2.0 pattern) in endpoint and network telemetry"
+)]
 struct Cli {
     /// TOML config (see `meshhunt config --print-default`).
     #[arg(long, global = true)]
@@ -175,14 +179,20 @@ pub fn run() -> Result<ExitCode, Failure> {
         }
         Command::Config { print_default } => {
             if !print_default {
-                return Err(Failure::Usage("say what to do: `meshhunt config --print-default`".into()));
+                return Err(Failure::Usage(
+                    "say what to do: `meshhunt config --print-default`".into(),
+                ));
             }
             print!("{}", meshhunt_hunt::config::DEFAULT_CONFIG_TOML);
             Ok(ExitCode::SUCCESS)
         }
         Command::Simulate(args) => {
             let truth = simulate(
-                &SimOptions { hosts: args.hosts, hours: args.hours, seed: args.seed },
+                &SimOptions {
+                    hosts: args.hosts,
+                    hours: args.hours,
+                    seed: args.seed,
+                },
                 &args.output,
             )
             .map_err(|e| Failure::Usage(format!("{}: {e}", args.output.display())))?;
@@ -204,15 +214,24 @@ fn io_failure(e: io::Error) -> Failure {
 }
 
 fn input_format(name: Option<&str>) -> Result<Option<Format>, Failure> {
-    name.map(|n| Format::parse(n).ok_or_else(|| Failure::Usage(format!("unknown input format {n:?} (evtx | jsonl)"))))
-        .transpose()
+    name.map(|n| {
+        Format::parse(n)
+            .ok_or_else(|| Failure::Usage(format!("unknown input format {n:?} (evtx | jsonl)")))
+    })
+    .transpose()
 }
 
 fn open_lake(path: &Path) -> Result<Lake, Failure> {
-    Lake::open(path).map_err(|e| Failure::Usage(format!("{}: cannot open the lake: {e}", path.display())))
+    Lake::open(path)
+        .map_err(|e| Failure::Usage(format!("{}: cannot open the lake: {e}", path.display())))
 }
 
-fn ingest_with_progress(lake: &Lake, paths: &[PathBuf], format: Option<Format>, quiet: bool) -> IngestOutcome {
+fn ingest_with_progress(
+    lake: &Lake,
+    paths: &[PathBuf],
+    format: Option<Format>,
+    quiet: bool,
+) -> IngestOutcome {
     let bar = if quiet || !io::stderr().is_terminal() {
         ProgressBar::hidden()
     } else {
@@ -236,7 +255,9 @@ fn select_hunts(dir: Option<&Path>, only: &[String]) -> Result<Vec<HuntDef>, Fai
     }
     for id in only {
         if !defs.iter().any(|d| &d.id == id) {
-            return Err(Failure::Usage(format!("no hunt named {id:?} (see `meshhunt hunts list`)")));
+            return Err(Failure::Usage(format!(
+                "no hunt named {id:?} (see `meshhunt hunts list`)"
+            )));
         }
     }
     Ok(defs.into_iter().filter(|d| only.contains(&d.id)).collect())
@@ -250,7 +271,9 @@ fn hunt_command(args: HuntArgs, config: &Config, quiet: bool) -> Result<ExitCode
         Some(path) => path.clone(),
         None => {
             if args.paths.is_empty() {
-                return Err(Failure::Usage("give inputs to hunt, or --lake DIR to hunt a lake".into()));
+                return Err(Failure::Usage(
+                    "give inputs to hunt, or --lake DIR to hunt a lake".into(),
+                ));
             }
             temp = tempfile::tempdir().map_err(io_failure)?;
             temp.path().to_path_buf()
@@ -280,21 +303,38 @@ fn hunt_command(args: HuntArgs, config: &Config, quiet: bool) -> Result<ExitCode
     fail_on(&args.out, &outcome)
 }
 
-fn run_and_report(lake: &Lake, config: &Config, hunts: &[HuntDef], out: &OutputArgs) -> Result<HuntOutcome, Failure> {
-    let output = OutputFormat::parse(&out.format)
-        .ok_or_else(|| Failure::Usage(format!("unknown output format {:?} (table | jsonl | csv)", out.format)))?;
+fn run_and_report(
+    lake: &Lake,
+    config: &Config,
+    hunts: &[HuntDef],
+    out: &OutputArgs,
+) -> Result<HuntOutcome, Failure> {
+    let output = OutputFormat::parse(&out.format).ok_or_else(|| {
+        Failure::Usage(format!(
+            "unknown output format {:?} (table | jsonl | csv)",
+            out.format
+        ))
+    })?;
     let min = parse_severity(&out.min_severity)?;
     let outcome = pipeline::hunt(lake, config, hunts, min).map_err(Failure::Internal)?;
     write_findings(output, out.output.as_deref(), &outcome)?;
     Ok(outcome)
 }
 
-fn write_findings(format: OutputFormat, path: Option<&Path>, outcome: &HuntOutcome) -> Result<(), Failure> {
+fn write_findings(
+    format: OutputFormat,
+    path: Option<&Path>,
+    outcome: &HuntOutcome,
+) -> Result<(), Failure> {
     let color = path.is_none() && io::stdout().is_terminal();
-    let style = TableStyle { color, max_records: 4 };
+    let style = TableStyle {
+        color,
+        max_records: 4,
+    };
     let mut sink: Box<dyn Write> = match path {
         Some(path) => Box::new(io::BufWriter::new(
-            std::fs::File::create(path).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?,
+            std::fs::File::create(path)
+                .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?,
         )),
         None => Box::new(io::BufWriter::new(io::stdout().lock())),
     };
@@ -307,7 +347,9 @@ fn write_findings(format: OutputFormat, path: Option<&Path>, outcome: &HuntOutco
 
 fn parse_severity(name: &str) -> Result<Severity, Failure> {
     Severity::parse(name).ok_or_else(|| {
-        Failure::Usage(format!("unknown severity {name:?} (info | low | medium | high | critical)"))
+        Failure::Usage(format!(
+            "unknown severity {name:?} (info | low | medium | high | critical)"
+        ))
     })
 }
 
@@ -325,7 +367,11 @@ fn hunts_command(action: HuntsAction, defs: &[HuntDef]) -> io::Result<()> {
     let mut out = io::stdout().lock();
     match action {
         HuntsAction::List => {
-            writeln!(out, "{:<20} {:<9} {:<5} {:<34} TITLE", "ID", "SEVERITY", "LIVE", "TABLES")?;
+            writeln!(
+                out,
+                "{:<20} {:<9} {:<5} {:<34} TITLE",
+                "ID", "SEVERITY", "LIVE", "TABLES"
+            )?;
             for d in defs {
                 writeln!(
                     out,
@@ -344,8 +390,19 @@ fn hunts_command(action: HuntsAction, defs: &[HuntDef]) -> io::Result<()> {
                 return Ok(());
             };
             writeln!(out, "{} ({})\n\n{}\n", d.title, d.id, d.description.trim())?;
-            writeln!(out, "severity: {}   ATT&CK: {}   tables: {}   origin: {}", d.severity, d.attack.join(", "), d.tables.join(", "), d.origin)?;
-            writeln!(out, "\nparameters (override in the config under [hunts.{}]):", d.id)?;
+            writeln!(
+                out,
+                "severity: {}   ATT&CK: {}   tables: {}   origin: {}",
+                d.severity,
+                d.attack.join(", "),
+                d.tables.join(", "),
+                d.origin
+            )?;
+            writeln!(
+                out,
+                "\nparameters (override in the config under [hunts.{}]):",
+                d.id
+            )?;
             for p in &d.params {
                 writeln!(out, "  {} = {}    # {}", p.name, p.default, p.help)?;
             }
@@ -355,14 +412,32 @@ fn hunts_command(action: HuntsAction, defs: &[HuntDef]) -> io::Result<()> {
     Ok(())
 }
 
-fn demo_command(sim: SimArgsDemo, out: OutputArgs, config: &Config, quiet: bool) -> Result<ExitCode, Failure> {
+fn demo_command(
+    sim: SimArgsDemo,
+    out: OutputArgs,
+    config: &Config,
+    quiet: bool,
+) -> Result<ExitCode, Failure> {
     let started = Instant::now();
     let dir = tempfile::tempdir().map_err(io_failure)?;
     let estate = dir.path().join("estate");
-    let truth = simulate(&SimOptions { hosts: sim.hosts, hours: sim.hours, seed: sim.seed }, &estate)
-        .map_err(|e| Failure::Usage(e.to_string()))?;
+    let truth = simulate(
+        &SimOptions {
+            hosts: sim.hosts,
+            hours: sim.hours,
+            seed: sim.seed,
+        },
+        &estate,
+    )
+    .map_err(|e| Failure::Usage(e.to_string()))?;
     let lake = open_lake(&dir.path().join("lake"))?;
-    let ingest = ingest_with_progress(&lake, &[estate.clone()], None, quiet);
+    // The host logs only: ground-truth.json is the answer, not telemetry.
+    let logs: Vec<PathBuf> = truth
+        .hosts
+        .iter()
+        .map(|h| estate.join(format!("{}.json", h.split('.').next().unwrap_or(h))))
+        .collect();
+    let ingest = ingest_with_progress(&lake, &logs, None, quiet);
     let hunts = load_hunts(None).map_err(Failure::Usage)?;
     let outcome = run_and_report(&lake, config, &hunts, &out)?;
     let naive = naive_rule(&lake, config)?;
@@ -373,32 +448,62 @@ fn demo_command(sim: SimArgsDemo, out: OutputArgs, config: &Config, quiet: bool)
     }
     let line = compare(&truth, &outcome, &naive);
     writeln!(err, "{line}").map_err(io_failure)?;
-    writeln!(err, "demo finished in {:.1} s", started.elapsed().as_secs_f64()).map_err(io_failure)?;
+    writeln!(
+        err,
+        "demo finished in {:.1} s",
+        started.elapsed().as_secs_f64()
+    )
+    .map_err(io_failure)?;
     fail_on(&out, &outcome)
 }
 
 fn naive_rule(lake: &Lake, config: &Config) -> Result<Vec<meshhunt_hunt::NaiveHit>, Failure> {
-    let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(io_failure)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(io_failure)?;
     runtime.block_on(async {
         let ctx = meshhunt_hunt::session::lake_session(lake, config)
             .await
             .map_err(|e| Failure::Internal(e.to_string()))?;
-        meshhunt_hunt::naive_brief_rule(&ctx).await.map_err(Failure::Internal)
+        meshhunt_hunt::naive_brief_rule(&ctx)
+            .await
+            .map_err(Failure::Internal)
     })
 }
 
 /// One line: planted vs found, the leader, benign hosts flagged, and what
 /// the brief's naive rule would have flagged.
-pub fn compare(truth: &GroundTruth, outcome: &HuntOutcome, naive: &[meshhunt_hunt::NaiveHit]) -> String {
-    let found = |h: &str| outcome.findings.iter().any(|f| f.host.as_deref() == Some(h) && f.severity >= Severity::Medium);
+pub fn compare(
+    truth: &GroundTruth,
+    outcome: &HuntOutcome,
+    naive: &[meshhunt_hunt::NaiveHit],
+) -> String {
+    let found = |h: &str| {
+        outcome
+            .findings
+            .iter()
+            .any(|f| f.host.as_deref() == Some(h) && f.severity >= Severity::Medium)
+    };
     let found_mesh = truth.mesh_hosts.iter().filter(|h| found(h)).count();
     let benign_over_medium = truth
         .benign_hosts
         .iter()
-        .filter(|h| outcome.findings.iter().any(|f| f.host.as_deref() == Some(h.as_str()) && f.severity > Severity::Medium))
+        .filter(|h| {
+            outcome
+                .findings
+                .iter()
+                .any(|f| f.host.as_deref() == Some(h.as_str()) && f.severity > Severity::Medium)
+        })
         .count();
-    let leader_named = outcome.mesh.groups.iter().any(|g| g.leader.as_deref() == Some(truth.leader.as_str()));
-    let naive_benign = naive.iter().filter(|h| truth.benign_hosts.contains(&h.host)).count();
+    let leader_named = outcome
+        .mesh
+        .groups
+        .iter()
+        .any(|g| g.leader.as_deref() == Some(truth.leader.as_str()));
+    let naive_benign = naive
+        .iter()
+        .filter(|h| truth.benign_hosts.contains(&h.host))
+        .count();
     let mut naive_images: Vec<String> = naive
         .iter()
         .filter(|h| truth.benign_hosts.contains(&h.host))

@@ -75,14 +75,25 @@ fn ingest_one(lake: &Lake, path: &Path, format: Option<Format>) -> FileResult {
         return FileResult::Already(path.to_path_buf());
     }
     let mut part = lake.begin_part(&hash);
-    let report = match read_file(path, format, BATCH_ROWS, &mut |table, batch| part.write(table, &batch)) {
+    let report = match read_file(path, format, BATCH_ROWS, &mut |table, batch| {
+        part.write(table, &batch)
+    }) {
         Ok(report) => report,
         Err(e) => return FileResult::Failed(e),
     };
-    let entry = LedgerEntry::new(&hash, &path.display().to_string(), report.bytes, &report.format, part.rows());
+    let entry = LedgerEntry::new(
+        &hash,
+        &path.display().to_string(),
+        report.bytes,
+        &report.format,
+        part.rows(),
+    );
     match lake.commit(part, entry) {
         Ok(()) => FileResult::Read(report),
-        Err(e) => FileResult::Failed(InputError::new(path, format!("cannot write to the lake: {e}"))),
+        Err(e) => FileResult::Failed(InputError::new(
+            path,
+            format!("cannot write to the lake: {e}"),
+        )),
     }
 }
 
@@ -99,7 +110,12 @@ pub struct HuntOutcome {
 }
 
 /// Runs the hunts over the lake.
-pub fn hunt(lake: &Lake, config: &Config, hunts: &[HuntDef], min_severity: Severity) -> Result<HuntOutcome, String> {
+pub fn hunt(
+    lake: &Lake,
+    config: &Config,
+    hunts: &[HuntDef],
+    min_severity: Severity,
+) -> Result<HuntOutcome, String> {
     let started = Instant::now();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -117,12 +133,23 @@ pub fn hunt(lake: &Lake, config: &Config, hunts: &[HuntDef], min_severity: Sever
 }
 
 /// Ranks, filters and rolls up what the hunts found.
-pub fn finish(runs: Vec<HuntRun>, notes: Vec<String>, min_severity: Severity, started: Instant) -> HuntOutcome {
-    let mut all: Vec<Finding> = runs.iter().flat_map(|r| r.findings.iter().cloned()).collect();
+pub fn finish(
+    runs: Vec<HuntRun>,
+    notes: Vec<String>,
+    min_severity: Severity,
+    started: Instant,
+) -> HuntOutcome {
+    let mut all: Vec<Finding> = runs
+        .iter()
+        .flat_map(|r| r.findings.iter().cloned())
+        .collect();
     meshhunt_hunt::rank(&mut all);
     let mesh = meshhunt_hunt::rollup(&all, Severity::Medium.max(min_severity));
     let total = all.len();
-    let findings: Vec<Finding> = all.into_iter().filter(|f| f.severity >= min_severity).collect();
+    let findings: Vec<Finding> = all
+        .into_iter()
+        .filter(|f| f.severity >= min_severity)
+        .collect();
     HuntOutcome {
         hidden: total - findings.len(),
         runs,

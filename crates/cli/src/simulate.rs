@@ -111,17 +111,51 @@ pub fn simulate(opts: &SimOptions, dir: &Path) -> io::Result<GroundTruth> {
 
     // The planted mesh, in the first hour.
     let t = START_US + 20 * 60 * 1_000_000;
-    dropper_chain(&mut logs[dropper], &hosts[dropper], t, &dropper_c2, &mut rng);
+    dropper_chain(
+        &mut logs[dropper],
+        &hosts[dropper],
+        t,
+        &dropper_c2,
+        &mut rng,
+    );
     for &m in &mesh {
-        let implant = logs[m].process(&hosts[m], t + 1_000_000, IMPLANT, "C:\\Windows\\System32\\svchost.exe", "wuacache.exe -k netsvcs", "NT AUTHORITY\\SYSTEM", &mut rng);
-        logs[m].pipe(&hosts[m], t + 2_000_000, &implant, "\\Global\\wuacache_sync", 17);
+        let implant = logs[m].process(
+            &hosts[m],
+            t + 1_000_000,
+            IMPLANT,
+            "C:\\Windows\\System32\\svchost.exe",
+            "wuacache.exe -k netsvcs",
+            "NT AUTHORITY\\SYSTEM",
+            &mut rng,
+        );
+        logs[m].pipe(
+            &hosts[m],
+            t + 2_000_000,
+            &implant,
+            "\\Global\\wuacache_sync",
+            17,
+        );
         let opposite = if m == leader { worker } else { leader };
         for k in 0..opts.hours.max(1) as i64 * 6 {
             let when = t + 5_000_000 + k * 600_000_000 + rng.gen_range(0..30_000_000);
-            logs[m].connect(&hosts[m], when, &implant, &hosts[opposite].ip, MESH_PORT, &mut rng);
+            logs[m].connect(
+                &hosts[m],
+                when,
+                &implant,
+                &hosts[opposite].ip,
+                MESH_PORT,
+                &mut rng,
+            );
             if m == leader {
                 for &w in &[dropper, clr_worker] {
-                    logs[m].connect(&hosts[m], when + 1_500_000, &implant, &hosts[w].ip, MESH_PORT, &mut rng);
+                    logs[m].connect(
+                        &hosts[m],
+                        when + 1_500_000,
+                        &implant,
+                        &hosts[w].ip,
+                        MESH_PORT,
+                        &mut rng,
+                    );
                 }
             }
         }
@@ -154,7 +188,10 @@ pub fn simulate(opts: &SimOptions, dir: &Path) -> io::Result<GroundTruth> {
 
     let mut names = Vec::new();
     for (host, log) in hosts.iter().zip(&logs) {
-        let path = dir.join(format!("{}.json", host.name.split('.').next().unwrap_or(&host.name)));
+        let path = dir.join(format!(
+            "{}.json",
+            host.name.split('.').next().unwrap_or(&host.name)
+        ));
         log.write(&path)?;
         names.push(host.name.clone());
     }
@@ -165,13 +202,44 @@ pub fn simulate(opts: &SimOptions, dir: &Path) -> io::Result<GroundTruth> {
         hosts: names.clone(),
         mesh_hosts: mesh.iter().map(|&i| name(i)).collect(),
         leader: name(leader),
-        benign_hosts: (0..hosts.len()).filter(|i| !mesh.contains(i)).map(name).collect(),
+        benign_hosts: (0..hosts.len())
+            .filter(|i| !mesh.contains(i))
+            .map(name)
+            .collect(),
         planted: vec![
-            Planted { host: name(leader), behaviour: "leader: implant holds HTTPS to external peers it never resolved".into(), image: IMPLANT.into(), entity: peers.join(", ") },
-            Planted { host: name(leader), behaviour: format!("leader <-> workers over HTTP on {MESH_PORT}"), image: IMPLANT.into(), entity: format!("{}, {}, {}", hosts[dropper].ip, hosts[clr_worker].ip, hosts[worker].ip) },
-            Planted { host: name(worker), behaviour: "worker: talks only inside, named pipe \\Global\\wuacache_sync".into(), image: IMPLANT.into(), entity: hosts[leader].ip.clone() },
-            Planted { host: name(dropper), behaviour: "dropper child reaches a new IP on an odd port within seconds".into(), image: DROPPED.into(), entity: format!("{dropper_c2}:8443") },
-            Planted { host: name(clr_worker), behaviour: ".NET runtime loaded into dllhost.exe".into(), image: "C:\\Windows\\System32\\dllhost.exe".into(), entity: "clr.dll".into() },
+            Planted {
+                host: name(leader),
+                behaviour: "leader: implant holds HTTPS to external peers it never resolved".into(),
+                image: IMPLANT.into(),
+                entity: peers.join(", "),
+            },
+            Planted {
+                host: name(leader),
+                behaviour: format!("leader <-> workers over HTTP on {MESH_PORT}"),
+                image: IMPLANT.into(),
+                entity: format!(
+                    "{}, {}, {}",
+                    hosts[dropper].ip, hosts[clr_worker].ip, hosts[worker].ip
+                ),
+            },
+            Planted {
+                host: name(worker),
+                behaviour: "worker: talks only inside, named pipe \\Global\\wuacache_sync".into(),
+                image: IMPLANT.into(),
+                entity: hosts[leader].ip.clone(),
+            },
+            Planted {
+                host: name(dropper),
+                behaviour: "dropper child reaches a new IP on an odd port within seconds".into(),
+                image: DROPPED.into(),
+                entity: format!("{dropper_c2}:8443"),
+            },
+            Planted {
+                host: name(clr_worker),
+                behaviour: ".NET runtime loaded into dllhost.exe".into(),
+                image: "C:\\Windows\\System32\\dllhost.exe".into(),
+                entity: "clr.dll".into(),
+            },
         ],
         external_peers: peers,
     };
@@ -195,22 +263,46 @@ fn public_ip(rng: &mut SmallRng) -> String {
 
 /// CDN-like address pools for benign names, stable per name.
 fn cdn_ips(name: &str, n: usize) -> Vec<String> {
-    let seed = name.bytes().fold(1469598103934665603u64, |h, b| (h ^ b as u64).wrapping_mul(1099511628211));
+    let seed = name.bytes().fold(1469598103934665603u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(1099511628211)
+    });
     let mut rng = SmallRng::seed_from_u64(seed);
-    const CDN: [(u8, u8); 6] = [(13, 107), (20, 190), (52, 96), (104, 16), (142, 250), (151, 101)];
+    const CDN: [(u8, u8); 6] = [
+        (13, 107),
+        (20, 190),
+        (52, 96),
+        (104, 16),
+        (142, 250),
+        (151, 101),
+    ];
     (0..n)
         .map(|_| {
             let (a, b) = CDN[rng.gen_range(0..CDN.len())];
-            format!("{a}.{}.{}.{}", b.wrapping_add(rng.gen_range(0..4)), rng.gen_range(0..255), rng.gen_range(1..254))
+            format!(
+                "{a}.{}.{}.{}",
+                b.wrapping_add(rng.gen_range(0..4)),
+                rng.gen_range(0..255),
+                rng.gen_range(1..254)
+            )
         })
         .collect()
 }
 
 const BROWSING: [&str; 14] = [
-    "www.office.com", "outlook.office365.com", "www.bing.com", "news.example-media.com",
-    "cdn.jsdelivr.net", "fonts.gstatic.com", "www.wikipedia.org", "github.com",
-    "static.xx.fbcdn.net", "ajax.googleapis.com", "login.microsoftonline.com",
-    "www.linkedin.com", "docs.example-saas.io", "api.weather.example",
+    "www.office.com",
+    "outlook.office365.com",
+    "www.bing.com",
+    "news.example-media.com",
+    "cdn.jsdelivr.net",
+    "fonts.gstatic.com",
+    "www.wikipedia.org",
+    "github.com",
+    "static.xx.fbcdn.net",
+    "ajax.googleapis.com",
+    "login.microsoftonline.com",
+    "www.linkedin.com",
+    "docs.example-saas.io",
+    "api.weather.example",
 ];
 
 fn workstation(log: &mut Log, host: &Host, dc: &Host, t0: i64, rng: &mut SmallRng) {
@@ -222,7 +314,15 @@ fn workstation(log: &mut Log, host: &Host, dc: &Host, t0: i64, rng: &mut SmallRn
         "C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe"
     };
     let browser_guid = if first_hour {
-        log.process(host, t0 + rng.gen_range(1..60) * 1_000_000, browser, "C:\\Windows\\explorer.exe", browser, &host.user, rng)
+        log.process(
+            host,
+            t0 + rng.gen_range(1..60) * 1_000_000,
+            browser,
+            "C:\\Windows\\explorer.exe",
+            browser,
+            &host.user,
+            rng,
+        )
     } else {
         log.running(host, browser, &host.user, rng)
     };
@@ -234,14 +334,41 @@ fn workstation(log: &mut Log, host: &Host, dc: &Host, t0: i64, rng: &mut SmallRn
         let when = t0 + rng.gen_range(0..HOUR_US - 10_000_000);
         let answer = ips[rng.gen_range(0..ips.len())].clone();
         log.dns(host, when, &browser_guid, name, &[answer.clone()]);
-        log.connect(host, when + rng.gen_range(20_000..400_000), &browser_guid, &answer, 443, rng);
+        log.connect(
+            host,
+            when + rng.gen_range(20_000..400_000),
+            &browser_guid,
+            &answer,
+            443,
+            rng,
+        );
     }
     let apps: [(&str, &str, usize); 5] = [
-        ("C:\\Users\\Public\\AppData\\Local\\Microsoft\\Teams\\current\\Teams.exe", "teams.microsoft.com", 8),
-        ("C:\\Program Files\\Microsoft OneDrive\\OneDrive.exe", "onedrive.live.com", 4),
-        ("C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE", "officecdn.microsoft.com", 2),
-        ("C:\\ProgramData\\Microsoft\\Windows Defender\\Platform\\4.18.24090.11-0\\MsMpEng.exe", "wdcp.microsoft.com", 3),
-        ("C:\\Windows\\System32\\svchost.exe", "download.windowsupdate.com", 5),
+        (
+            "C:\\Users\\Public\\AppData\\Local\\Microsoft\\Teams\\current\\Teams.exe",
+            "teams.microsoft.com",
+            8,
+        ),
+        (
+            "C:\\Program Files\\Microsoft OneDrive\\OneDrive.exe",
+            "onedrive.live.com",
+            4,
+        ),
+        (
+            "C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE",
+            "officecdn.microsoft.com",
+            2,
+        ),
+        (
+            "C:\\ProgramData\\Microsoft\\Windows Defender\\Platform\\4.18.24090.11-0\\MsMpEng.exe",
+            "wdcp.microsoft.com",
+            3,
+        ),
+        (
+            "C:\\Windows\\System32\\svchost.exe",
+            "download.windowsupdate.com",
+            5,
+        ),
     ];
     for (image, name, n) in apps {
         let guid = log.running(host, image, &host.user, rng);
@@ -253,19 +380,48 @@ fn workstation(log: &mut Log, host: &Host, dc: &Host, t0: i64, rng: &mut SmallRn
         }
     }
     // Domain traffic.
-    let lsass = log.running(host, "C:\\Windows\\System32\\lsass.exe", "NT AUTHORITY\\SYSTEM", rng);
+    let lsass = log.running(
+        host,
+        "C:\\Windows\\System32\\lsass.exe",
+        "NT AUTHORITY\\SYSTEM",
+        rng,
+    );
     for port in [88, 389, 445, 135] {
-        log.connect(host, t0 + rng.gen_range(0..HOUR_US), &lsass, &dc.ip, port, rng);
+        log.connect(
+            host,
+            t0 + rng.gen_range(0..HOUR_US),
+            &lsass,
+            &dc.ip,
+            port,
+            rng,
+        );
     }
     // Printing to the print server (an internal odd port, benign).
     if rng.gen_bool(0.3) {
-        let spool = log.running(host, "C:\\Windows\\System32\\spoolsv.exe", "NT AUTHORITY\\SYSTEM", rng);
-        log.connect(host, t0 + rng.gen_range(0..HOUR_US), &spool, "10.20.9.20", 9100, rng);
+        let spool = log.running(
+            host,
+            "C:\\Windows\\System32\\spoolsv.exe",
+            "NT AUTHORITY\\SYSTEM",
+            rng,
+        );
+        log.connect(
+            host,
+            t0 + rng.gen_range(0..HOUR_US),
+            &spool,
+            "10.20.9.20",
+            9100,
+            rng,
+        );
     }
 }
 
 fn domain_controller(log: &mut Log, host: &Host, t0: i64, rng: &mut SmallRng) {
-    let dns = log.running(host, "C:\\Windows\\System32\\dns.exe", "NT AUTHORITY\\SYSTEM", rng);
+    let dns = log.running(
+        host,
+        "C:\\Windows\\System32\\dns.exe",
+        "NT AUTHORITY\\SYSTEM",
+        rng,
+    );
     for name in ["root-servers.net", "download.windowsupdate.com"] {
         for ip in cdn_ips(name, 2) {
             log.connect(host, t0 + rng.gen_range(0..HOUR_US), &dns, &ip, 53, rng);
@@ -282,16 +438,42 @@ fn admin_remoting(logs: &mut [Log], hosts: &[Host], t0: i64, rng: &mut SmallRng)
         when,
         "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
         "C:\\Windows\\explorer.exe",
-        &format!("powershell.exe -NoLogo -Command Enter-PSSession -ComputerName WS{:02}", target),
+        &format!(
+            "powershell.exe -NoLogo -Command Enter-PSSession -ComputerName WS{:02}",
+            target
+        ),
         "CORP\\admin01",
         rng,
     );
-    logs[1].connect(&hosts[1], when + 2_500_000, &ps, &hosts[target].ip, 5985, rng);
+    logs[1].connect(
+        &hosts[1],
+        when + 2_500_000,
+        &ps,
+        &hosts[target].ip,
+        5985,
+        rng,
+    );
 }
 
 fn dropper_chain(log: &mut Log, host: &Host, t: i64, c2: &str, rng: &mut SmallRng) {
-    log.process(host, t - 30_000_000, DROPPER, "C:\\Windows\\explorer.exe", &format!("\"{DROPPER}\""), &host.user, rng);
-    let child = log.process(host, t - 20_000_000, DROPPED, DROPPER, &format!("\"{DROPPED}\" /silent"), &host.user, rng);
+    log.process(
+        host,
+        t - 30_000_000,
+        DROPPER,
+        "C:\\Windows\\explorer.exe",
+        &format!("\"{DROPPER}\""),
+        &host.user,
+        rng,
+    );
+    let child = log.process(
+        host,
+        t - 20_000_000,
+        DROPPED,
+        DROPPER,
+        &format!("\"{DROPPED}\" /silent"),
+        &host.user,
+        rng,
+    );
     log.connect(host, t - 17_200_000, &child, c2, 8443, rng);
 }
 
@@ -340,7 +522,16 @@ impl Log {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn process(&mut self, host: &Host, ts: i64, image: &str, parent_image: &str, command_line: &str, user: &str, rng: &mut SmallRng) -> Proc {
+    fn process(
+        &mut self,
+        host: &Host,
+        ts: i64,
+        image: &str,
+        parent_image: &str,
+        command_line: &str,
+        user: &str,
+        rng: &mut SmallRng,
+    ) -> Proc {
         let parent = self.running(host, parent_image, user, rng);
         let p = Proc {
             guid: guid(rng),
@@ -349,16 +540,28 @@ impl Log {
             user: user.to_owned(),
         };
         self.running.insert(image.to_owned(), p.clone());
-        self.emit(ts, 1, json!({
-            "ProcessGuid": p.guid, "ProcessId": p.pid.to_string(), "Image": image,
-            "CommandLine": command_line, "User": user, "IntegrityLevel": "Medium",
-            "ParentProcessGuid": parent.guid, "ParentProcessId": parent.pid.to_string(),
-            "ParentImage": parent.image, "Hashes": format!("SHA256={:064X}", rng.gen::<u128>()),
-        }));
+        self.emit(
+            ts,
+            1,
+            json!({
+                "ProcessGuid": p.guid, "ProcessId": p.pid.to_string(), "Image": image,
+                "CommandLine": command_line, "User": user, "IntegrityLevel": "Medium",
+                "ParentProcessGuid": parent.guid, "ParentProcessId": parent.pid.to_string(),
+                "ParentImage": parent.image, "Hashes": format!("SHA256={:064X}", rng.gen::<u128>()),
+            }),
+        );
         p
     }
 
-    fn connect(&mut self, host: &Host, ts: i64, p: &Proc, dst: &str, port: u16, rng: &mut SmallRng) {
+    fn connect(
+        &mut self,
+        host: &Host,
+        ts: i64,
+        p: &Proc,
+        dst: &str,
+        port: u16,
+        rng: &mut SmallRng,
+    ) {
         self.emit(ts, 3, json!({
             "ProcessGuid": p.guid, "ProcessId": p.pid.to_string(), "Image": p.image, "User": p.user,
             "Protocol": "tcp", "Initiated": "true", "SourceIsIpv6": "false", "SourceIp": host.ip,
@@ -377,31 +580,50 @@ impl Log {
     }
 
     fn pipe(&mut self, _host: &Host, ts: i64, p: &Proc, name: &str, event_id: u32) {
-        let kind = if event_id == 17 { "CreatePipe" } else { "ConnectPipe" };
-        self.emit(ts, event_id, json!({
-            "EventType": kind, "ProcessGuid": p.guid, "ProcessId": p.pid.to_string(),
-            "PipeName": name, "Image": p.image, "User": p.user,
-        }));
+        let kind = if event_id == 17 {
+            "CreatePipe"
+        } else {
+            "ConnectPipe"
+        };
+        self.emit(
+            ts,
+            event_id,
+            json!({
+                "EventType": kind, "ProcessGuid": p.guid, "ProcessId": p.pid.to_string(),
+                "PipeName": name, "Image": p.image, "User": p.user,
+            }),
+        );
     }
 
     fn image_load(&mut self, _host: &Host, ts: i64, p: &Proc, loaded: &str) {
-        self.emit(ts, 7, json!({
-            "ProcessGuid": p.guid, "ProcessId": p.pid.to_string(), "Image": p.image,
-            "ImageLoaded": loaded, "Signed": "true", "Signature": "Microsoft Corporation",
-            "SignatureStatus": "Valid", "User": p.user,
-        }));
+        self.emit(
+            ts,
+            7,
+            json!({
+                "ProcessGuid": p.guid, "ProcessId": p.pid.to_string(), "Image": p.image,
+                "ImageLoaded": loaded, "Signed": "true", "Signature": "Microsoft Corporation",
+                "SignatureStatus": "Valid", "User": p.user,
+            }),
+        );
     }
 
     fn emit(&mut self, ts: i64, event_id: u32, mut data: Value) {
         let utc = chrono::DateTime::from_timestamp_micros(ts).expect("valid demo time");
         // The shipper sees the event a moment later, as real pipelines do.
-        let shipped = chrono::DateTime::from_timestamp_micros(ts + 900_000).expect("valid demo time");
+        let shipped =
+            chrono::DateTime::from_timestamp_micros(ts + 900_000).expect("valid demo time");
         let obj = data.as_object_mut().expect("event data is an object");
         obj.insert("EventID".into(), json!(event_id));
         obj.insert("Channel".into(), json!(SYSMON));
         obj.insert("Hostname".into(), json!(self.host));
-        obj.insert("UtcTime".into(), json!(utc.format("%Y-%m-%d %H:%M:%S%.3f").to_string()));
-        obj.insert("@timestamp".into(), json!(shipped.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()));
+        obj.insert(
+            "UtcTime".into(),
+            json!(utc.format("%Y-%m-%d %H:%M:%S%.3f").to_string()),
+        );
+        obj.insert(
+            "@timestamp".into(),
+            json!(shipped.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()),
+        );
         self.lines.push((ts, data));
     }
 
@@ -422,5 +644,12 @@ impl Log {
 fn guid(rng: &mut SmallRng) -> String {
     let b: u128 = rng.gen();
     let h = format!("{b:032x}");
-    format!("{{{}-{}-{}-{}-{}}}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{{{}-{}-{}-{}-{}}}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }

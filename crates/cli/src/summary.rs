@@ -36,7 +36,11 @@ pub fn write_ingest(out: &mut dyn Write, ingest: &IngestOutcome) -> io::Result<(
         secs,
         records as f64 / secs.max(1e-9),
     )?;
-    writeln!(out, "  kept {kept} events meshhunt hunts on; skipped {skipped_total} record(s){}", reasons(&skipped))?;
+    writeln!(
+        out,
+        "  kept {kept} events meshhunt hunts on; skipped {skipped_total} record(s){}",
+        reasons(&skipped)
+    )?;
     let zeroed: u64 = ingest.reports.iter().map(|r| r.zeroed_timestamps).sum();
     let disagree: u64 = ingest.reports.iter().map(|r| r.clock_disagreements).sum();
     if zeroed > 0 {
@@ -52,9 +56,17 @@ pub fn write_ingest(out: &mut dyn Write, ingest: &IngestOutcome) -> io::Result<(
         writeln!(out, "  not read: {}", for_terminal(&err.to_string()))?;
     }
     if ingest.failed.len() > MAX_EXAMPLES {
-        writeln!(out, "  ... and {} more file(s) not read", ingest.failed.len() - MAX_EXAMPLES)?;
+        writeln!(
+            out,
+            "  ... and {} more file(s) not read",
+            ingest.failed.len() - MAX_EXAMPLES
+        )?;
     }
-    let examples: Vec<&String> = ingest.reports.iter().flat_map(|r| r.examples.iter()).collect();
+    let examples: Vec<&String> = ingest
+        .reports
+        .iter()
+        .flat_map(|r| r.examples.iter())
+        .collect();
     for example in examples.iter().take(MAX_EXAMPLES) {
         writeln!(out, "  skipped: {}", for_terminal(example))?;
     }
@@ -82,7 +94,11 @@ pub fn write_hunt(out: &mut dyn Write, hunt: &HuntOutcome) -> io::Result<()> {
         .rev()
         .filter_map(|s| by_sev.get(s).map(|n| format!("{n} {s}")))
         .collect();
-    let shown = if counts.is_empty() { "none".to_owned() } else { counts.join(", ") };
+    let shown = if counts.is_empty() {
+        "none".to_owned()
+    } else {
+        counts.join(", ")
+    };
     writeln!(
         out,
         "  findings: {shown}{}; {} hunt(s) in {:.2} s",

@@ -130,13 +130,18 @@ pub struct Lists {
 
 /// The file name of a Windows or Unix path, lower case.
 pub fn basename_lower(path: &str) -> String {
-    path.rsplit(['\\', '/']).next().unwrap_or(path).to_ascii_lowercase()
+    path.rsplit(['\\', '/'])
+        .next()
+        .unwrap_or(path)
+        .to_ascii_lowercase()
 }
 
 impl Lists {
     pub fn is_user_writable(&self, image: &str) -> bool {
         let image = image.to_ascii_lowercase();
-        self.user_writable.iter().any(|p| image.contains(p.as_str()))
+        self.user_writable
+            .iter()
+            .any(|p| image.contains(p.as_str()))
     }
 }
 
@@ -154,7 +159,10 @@ mod tests {
         .unwrap();
         assert_eq!(config.networks.internal, ["203.0.113.0/24"]);
         assert!(config.ports.standard.contains(&443), "defaults kept");
-        assert_eq!(config.hunts["external-fanout"]["min_distinct_ips"].as_integer(), Some(5));
+        assert_eq!(
+            config.hunts["external-fanout"]["min_distinct_ips"].as_integer(),
+            Some(5)
+        );
         assert!(Config::from_toml("[networks]\ninternal = [\"x\"]").is_err());
         assert!(Config::from_toml("[nope]\na = 1").is_err());
     }
@@ -162,7 +170,9 @@ mod tests {
     #[test]
     fn lists_match_by_file_name_and_folder() {
         let lists = Config::default().lists();
-        assert!(lists.many_peers.contains(&basename_lower("C:\\Program Files\\Google\\Chrome.EXE")));
+        assert!(lists
+            .many_peers
+            .contains(&basename_lower("C:\\Program Files\\Google\\Chrome.EXE")));
         assert!(lists.is_user_writable("C:\\Users\\bob\\AppData\\Local\\Temp\\x.exe"));
         assert!(!lists.is_user_writable("C:\\Windows\\System32\\svchost.exe"));
     }

@@ -10,8 +10,16 @@ use serde_json::{Map, Value};
 use crate::huntdef::HuntDef;
 
 const CORE: &[&str] = &[
-    "host", "pid", "process_guid", "image", "entity", "summary", "score", "severity",
-    "ts_first", "ts_last",
+    "host",
+    "pid",
+    "process_guid",
+    "image",
+    "entity",
+    "summary",
+    "score",
+    "severity",
+    "ts_first",
+    "ts_last",
 ];
 
 pub fn to_findings(hunt: &HuntDef, batches: &[RecordBatch]) -> Result<Vec<Finding>, String> {
@@ -35,10 +43,17 @@ pub fn to_findings(hunt: &HuntDef, batches: &[RecordBatch]) -> Result<Vec<Findin
     Ok(out)
 }
 
-fn finding(hunt: &HuntDef, core: Map<String, Value>, evidence: Map<String, Value>) -> Result<Finding, String> {
+fn finding(
+    hunt: &HuntDef,
+    core: Map<String, Value>,
+    evidence: Map<String, Value>,
+) -> Result<Finding, String> {
     let text = |k: &str| core.get(k).and_then(|v| v.as_str()).map(str::to_owned);
     let int = |k: &str| core.get(k).and_then(Value::as_i64);
-    let score = core.get("score").and_then(Value::as_f64).map(|s| s.clamp(0.0, 100.0));
+    let score = core
+        .get("score")
+        .and_then(Value::as_f64)
+        .map(|s| s.clamp(0.0, 100.0));
     let severity = match (text("severity"), score) {
         (Some(s), _) => Severity::parse(&s)
             .ok_or_else(|| format!("hunt {} returned severity {s:?}", hunt.id))?,
@@ -74,16 +89,27 @@ fn json_value(array: &ArrayRef, row: usize) -> Result<Value, String> {
         DataType::LargeUtf8 => Value::from(array.as_string::<i64>().value(row)),
         DataType::Utf8View => Value::from(array.as_string_view().value(row)),
         DataType::Boolean => Value::from(array.as_boolean().value(row)),
-        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64
-        | DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => {
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64 => {
             let cast = datafusion::arrow::compute::cast(&array.slice(row, 1), &DataType::Int64)
                 .map_err(|e| e.to_string())?;
-            Value::from(cast.as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(0))
+            Value::from(
+                cast.as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+                    .value(0),
+            )
         }
         DataType::Float32 | DataType::Float64 => {
             let cast = datafusion::arrow::compute::cast(&array.slice(row, 1), &DataType::Float64)
                 .map_err(|e| e.to_string())?;
-            let v = cast.as_primitive::<datafusion::arrow::datatypes::Float64Type>().value(0);
+            let v = cast
+                .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+                .value(0);
             serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
         }
         DataType::List(_) => list_json(&array.as_list::<i32>().value(row))?,

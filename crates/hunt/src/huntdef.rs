@@ -39,11 +39,23 @@ pub struct Param {
 }
 
 const BUILTIN: &[(&str, &str)] = &[
-    ("external-fanout", include_str!("../../../hunts/external-fanout.toml")),
-    ("spawn-then-connect", include_str!("../../../hunts/spawn-then-connect.toml")),
+    (
+        "external-fanout",
+        include_str!("../../../hunts/external-fanout.toml"),
+    ),
+    (
+        "spawn-then-connect",
+        include_str!("../../../hunts/spawn-then-connect.toml"),
+    ),
     ("direct-ip", include_str!("../../../hunts/direct-ip.toml")),
-    ("internal-mesh", include_str!("../../../hunts/internal-mesh.toml")),
-    ("clr-injection", include_str!("../../../hunts/clr-injection.toml")),
+    (
+        "internal-mesh",
+        include_str!("../../../hunts/internal-mesh.toml"),
+    ),
+    (
+        "clr-injection",
+        include_str!("../../../hunts/clr-injection.toml"),
+    ),
 ];
 
 impl HuntDef {
@@ -94,7 +106,11 @@ impl HuntDef {
         }
         if let Some(start) = sql.find("${") {
             let end = sql[start..].find('}').map_or(sql.len(), |e| start + e + 1);
-            return Err(format!("hunt {}: unknown parameter {}", self.id, &sql[start..end]));
+            return Err(format!(
+                "hunt {}: unknown parameter {}",
+                self.id,
+                &sql[start..end]
+            ));
         }
         Ok(sql)
     }
@@ -128,8 +144,8 @@ pub fn load_hunts(dir: Option<&Path>) -> Result<Vec<HuntDef>, String> {
             .collect();
         files.sort();
         for file in files {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| format!("{}: {e}", file.display()))?;
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let def = HuntDef::parse(&text, &file.display().to_string())?;
             let order = hunts.get(&def.id).map_or(usize::MAX, |(i, _)| *i);
             hunts.insert(def.id.clone(), (order, def));

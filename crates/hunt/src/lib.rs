@@ -48,7 +48,11 @@ pub async fn run_hunts(ctx: &SessionContext, hunts: &[HuntDef], config: &Config)
     runs
 }
 
-async fn run_one(ctx: &SessionContext, hunt: &HuntDef, config: &Config) -> Result<Vec<Finding>, String> {
+async fn run_one(
+    ctx: &SessionContext,
+    hunt: &HuntDef,
+    config: &Config,
+) -> Result<Vec<Finding>, String> {
     let sql = hunt.render_sql(config.hunts.get(&hunt.id))?;
     let batches = session::query(ctx, &sql)
         .await
@@ -106,10 +110,17 @@ async fn hosts(ctx: &SessionContext, sql: &str) -> Result<Vec<String>, String> {
     let batches = session::query(ctx, sql).await.map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     for batch in batches {
-        let col = datafusion::arrow::compute::cast(batch.column(0), &datafusion::arrow::datatypes::DataType::Utf8)
-            .map_err(|e| e.to_string())?;
+        let col = datafusion::arrow::compute::cast(
+            batch.column(0),
+            &datafusion::arrow::datatypes::DataType::Utf8,
+        )
+        .map_err(|e| e.to_string())?;
         let col = col.as_string::<i32>();
-        out.extend((0..col.len()).filter(|&i| col.is_valid(i)).map(|i| col.value(i).to_owned()));
+        out.extend(
+            (0..col.len())
+                .filter(|&i| col.is_valid(i))
+                .map(|i| col.value(i).to_owned()),
+        );
     }
     Ok(out)
 }
@@ -137,18 +148,32 @@ pub async fn naive_brief_rule(ctx: &SessionContext) -> Result<Vec<NaiveHit>, Str
     let mut hits = Vec::new();
     for batch in batches {
         let text = |i: usize| {
-            datafusion::arrow::compute::cast(batch.column(i), &datafusion::arrow::datatypes::DataType::Utf8)
-                .map_err(|e| e.to_string())
+            datafusion::arrow::compute::cast(
+                batch.column(i),
+                &datafusion::arrow::datatypes::DataType::Utf8,
+            )
+            .map_err(|e| e.to_string())
         };
         let (hosts, images) = (text(0)?, text(1)?);
-        let counts = datafusion::arrow::compute::cast(batch.column(2), &datafusion::arrow::datatypes::DataType::Int64)
-            .map_err(|e| e.to_string())?;
+        let counts = datafusion::arrow::compute::cast(
+            batch.column(2),
+            &datafusion::arrow::datatypes::DataType::Int64,
+        )
+        .map_err(|e| e.to_string())?;
         let (hosts, images) = (hosts.as_string::<i32>(), images.as_string::<i32>());
         let counts = counts.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
         for row in 0..batch.num_rows() {
             hits.push(NaiveHit {
-                host: if hosts.is_valid(row) { hosts.value(row).to_owned() } else { String::new() },
-                image: if images.is_valid(row) { images.value(row).to_owned() } else { String::new() },
+                host: if hosts.is_valid(row) {
+                    hosts.value(row).to_owned()
+                } else {
+                    String::new()
+                },
+                image: if images.is_valid(row) {
+                    images.value(row).to_owned()
+                } else {
+                    String::new()
+                },
                 distinct_ips: counts.value(row),
             });
         }

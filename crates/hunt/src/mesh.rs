@@ -8,14 +8,23 @@ use meshhunt_model::mesh::{MeshGroup, MeshHost, MeshReport};
 use meshhunt_model::{Finding, Severity};
 
 /// Hunts whose findings are about traffic leaving the estate.
-const OUTSIDE_HUNTS: &[&str] = &["external-fanout", "direct-ip", "tls-anomaly", "beacon", "proxy-bypass", "dns-tunnel"];
+const OUTSIDE_HUNTS: &[&str] = &[
+    "external-fanout",
+    "direct-ip",
+    "tls-anomaly",
+    "beacon",
+    "proxy-bypass",
+    "dns-tunnel",
+];
 
 /// Builds the host graph from findings of at least `min_severity`.
 pub fn rollup(findings: &[Finding], min_severity: Severity) -> MeshReport {
     let mut best: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
     let mut edges: BTreeSet<(String, String)> = BTreeSet::new();
     for f in findings.iter().filter(|f| f.severity >= min_severity) {
-        let Some(host) = f.host.as_deref() else { continue };
+        let Some(host) = f.host.as_deref() else {
+            continue;
+        };
         let slot = best
             .entry(host.to_owned())
             .or_default()
@@ -24,7 +33,11 @@ pub fn rollup(findings: &[Finding], min_severity: Severity) -> MeshReport {
         *slot = slot.max(f.score);
         if let Some(peer) = f.evidence.get("peer_host").and_then(|v| v.as_str()) {
             if peer != host {
-                let (a, b) = if host < peer { (host, peer) } else { (peer, host) };
+                let (a, b) = if host < peer {
+                    (host, peer)
+                } else {
+                    (peer, host)
+                };
                 edges.insert((a.to_owned(), b.to_owned()));
             }
         }
@@ -37,7 +50,11 @@ pub fn rollup(findings: &[Finding], min_severity: Severity) -> MeshReport {
     }
 
     let names: Vec<String> = best.keys().map(|h| h.to_string()).collect();
-    let index: BTreeMap<&str, usize> = names.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
+    let index: BTreeMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.as_str(), i))
+        .collect();
     let mut groups = UnionFind::new(names.len());
     let mut peers: Vec<BTreeSet<String>> = vec![BTreeSet::new(); names.len()];
     for (a, b) in &edges {
@@ -53,7 +70,8 @@ pub fn rollup(findings: &[Finding], min_severity: Severity) -> MeshReport {
         .enumerate()
         .map(|(i, name)| {
             let scores = &best[name];
-            let combined = 100.0 * (1.0 - scores.values().map(|s| 1.0 - s / 100.0).product::<f64>());
+            let combined =
+                100.0 * (1.0 - scores.values().map(|s| 1.0 - s / 100.0).product::<f64>());
             let outside = scores
                 .iter()
                 .filter(|(h, _)| OUTSIDE_HUNTS.contains(&h.as_str()))
@@ -182,7 +200,15 @@ mod tests {
         assert_eq!(report.groups.len(), 1);
         assert_eq!(report.groups[0].hosts, ["ws1", "ws2", "ws3"]);
         assert_eq!(report.groups[0].leader.as_deref(), Some("ws1"));
-        let role = |h: &str| report.hosts.iter().find(|x| x.host == h).unwrap().role.clone();
+        let role = |h: &str| {
+            report
+                .hosts
+                .iter()
+                .find(|x| x.host == h)
+                .unwrap()
+                .role
+                .clone()
+        };
         assert_eq!(role("ws1"), "leader");
         assert_eq!(role("ws3"), "worker");
         assert_eq!(role("lonely"), "suspect");

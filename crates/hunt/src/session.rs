@@ -35,7 +35,10 @@ pub async fn lake_session(lake: &Lake, config: &Config) -> Result<SessionContext
 }
 
 /// A session over in-memory batches (live snapshots, tests).
-pub fn memory_session(config: &Config, batches: &[(Table, Vec<RecordBatch>)]) -> Result<SessionContext> {
+pub fn memory_session(
+    config: &Config,
+    batches: &[(Table, Vec<RecordBatch>)],
+) -> Result<SessionContext> {
     let ctx = new_session(config)?;
     for &table in Table::ALL {
         let rows: Vec<RecordBatch> = batches
@@ -52,7 +55,11 @@ pub fn memory_session(config: &Config, batches: &[(Table, Vec<RecordBatch>)]) ->
 fn new_session(config: &Config) -> Result<SessionContext> {
     let mut session = SessionConfig::new().with_target_partitions(2);
     // Plain Utf8 keeps the UDF signatures simple and avoids hidden casts.
-    session.options_mut().execution.parquet.schema_force_view_types = false;
+    session
+        .options_mut()
+        .execution
+        .parquet
+        .schema_force_view_types = false;
     let ctx = SessionContext::new_with_config(session);
     let networks = config
         .networks()

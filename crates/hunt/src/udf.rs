@@ -33,11 +33,15 @@ pub fn register(ctx: &SessionContext, networks: Networks, lists: Lists) {
     }));
     let l = lists.clone();
     ctx.register_udf(int_to_bool("is_standard_port", move |port| {
-        u16::try_from(port).ok().map(|p| l.standard_ports.contains(&p))
+        u16::try_from(port)
+            .ok()
+            .map(|p| l.standard_ports.contains(&p))
     }));
     let l = lists.clone();
     ctx.register_udf(int_to_bool("is_internal_service_port", move |port| {
-        u16::try_from(port).ok().map(|p| l.internal_service_ports.contains(&p))
+        u16::try_from(port)
+            .ok()
+            .map(|p| l.internal_service_ports.contains(&p))
     }));
     let l = lists.clone();
     ctx.register_udf(str_to_bool("is_many_peers_program", move |image| {
@@ -111,46 +115,61 @@ fn strings(array: &ArrayRef) -> Result<Vec<Option<&str>>> {
     })
 }
 
-fn str_to_bool(
-    name: &str,
-    f: impl Fn(&str) -> Option<bool> + Send + Sync + 'static,
-) -> ScalarUDF {
+fn str_to_bool(name: &str, f: impl Fn(&str) -> Option<bool> + Send + Sync + 'static) -> ScalarUDF {
     let fun = move |args: &[ColumnarValue]| -> Result<ColumnarValue> {
         let (array, scalar) = first_array(args)?;
-        let out: BooleanArray = strings(&array)?.into_iter().map(|v| v.and_then(&f)).collect();
+        let out: BooleanArray = strings(&array)?
+            .into_iter()
+            .map(|v| v.and_then(&f))
+            .collect();
         finish(Arc::new(out), scalar)
     };
-    create_udf(name, vec![DataType::Utf8], DataType::Boolean, Volatility::Immutable, Arc::new(fun))
+    create_udf(
+        name,
+        vec![DataType::Utf8],
+        DataType::Boolean,
+        Volatility::Immutable,
+        Arc::new(fun),
+    )
 }
 
-fn str_to_str(
-    name: &str,
-    f: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
-) -> ScalarUDF {
+fn str_to_str(name: &str, f: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> ScalarUDF {
     let fun = move |args: &[ColumnarValue]| -> Result<ColumnarValue> {
         let (array, scalar) = first_array(args)?;
-        let out: StringArray = strings(&array)?.into_iter().map(|v| v.and_then(&f)).collect();
+        let out: StringArray = strings(&array)?
+            .into_iter()
+            .map(|v| v.and_then(&f))
+            .collect();
         finish(Arc::new(out), scalar)
     };
-    create_udf(name, vec![DataType::Utf8], DataType::Utf8, Volatility::Immutable, Arc::new(fun))
+    create_udf(
+        name,
+        vec![DataType::Utf8],
+        DataType::Utf8,
+        Volatility::Immutable,
+        Arc::new(fun),
+    )
 }
 
-fn str_to_f64(
-    name: &str,
-    f: impl Fn(&str) -> Option<f64> + Send + Sync + 'static,
-) -> ScalarUDF {
+fn str_to_f64(name: &str, f: impl Fn(&str) -> Option<f64> + Send + Sync + 'static) -> ScalarUDF {
     let fun = move |args: &[ColumnarValue]| -> Result<ColumnarValue> {
         let (array, scalar) = first_array(args)?;
-        let out: Float64Array = strings(&array)?.into_iter().map(|v| v.and_then(&f)).collect();
+        let out: Float64Array = strings(&array)?
+            .into_iter()
+            .map(|v| v.and_then(&f))
+            .collect();
         finish(Arc::new(out), scalar)
     };
-    create_udf(name, vec![DataType::Utf8], DataType::Float64, Volatility::Immutable, Arc::new(fun))
+    create_udf(
+        name,
+        vec![DataType::Utf8],
+        DataType::Float64,
+        Volatility::Immutable,
+        Arc::new(fun),
+    )
 }
 
-fn int_to_bool(
-    name: &str,
-    f: impl Fn(i64) -> Option<bool> + Send + Sync + 'static,
-) -> ScalarUDF {
+fn int_to_bool(name: &str, f: impl Fn(i64) -> Option<bool> + Send + Sync + 'static) -> ScalarUDF {
     let fun = move |args: &[ColumnarValue]| -> Result<ColumnarValue> {
         let (array, scalar) = first_array(args)?;
         let ints = datafusion::arrow::compute::cast(&array, &DataType::Int64)?;
@@ -158,7 +177,13 @@ fn int_to_bool(
         let out: BooleanArray = ints.iter().map(|v| v.and_then(&f)).collect();
         finish(Arc::new(out), scalar)
     };
-    create_udf(name, vec![DataType::Int64], DataType::Boolean, Volatility::Immutable, Arc::new(fun))
+    create_udf(
+        name,
+        vec![DataType::Int64],
+        DataType::Boolean,
+        Volatility::Immutable,
+        Arc::new(fun),
+    )
 }
 
 #[cfg(test)]

@@ -27,4 +27,3 @@ pub struct MeshReport {
     pub hosts: Vec<MeshHost>,
     pub groups: Vec<MeshGroup>,
 }
-

@@ -5,8 +5,19 @@ use meshhunt_model::time::format_micros;
 use meshhunt_model::Finding;
 
 const HEADER: [&str; 13] = [
-    "hunt", "severity", "score", "ts_first", "ts_last", "host", "pid", "process_guid", "image",
-    "entity", "summary", "attack", "evidence",
+    "hunt",
+    "severity",
+    "score",
+    "ts_first",
+    "ts_last",
+    "host",
+    "pid",
+    "process_guid",
+    "image",
+    "entity",
+    "summary",
+    "attack",
+    "evidence",
 ];
 
 /// CSV with a header row; cells that a spreadsheet would evaluate as a

@@ -30,7 +30,12 @@ impl OutputFormat {
 }
 
 /// Writes findings in one format.
-pub fn render(out: &mut dyn Write, format: OutputFormat, findings: &[Finding], style: TableStyle) -> io::Result<()> {
+pub fn render(
+    out: &mut dyn Write,
+    format: OutputFormat,
+    findings: &[Finding],
+    style: TableStyle,
+) -> io::Result<()> {
     match format {
         OutputFormat::Table => table::render(out, findings, style),
         OutputFormat::Jsonl => jsonl::render(out, findings),

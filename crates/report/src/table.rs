@@ -1,9 +1,9 @@
 use std::io::{self, Write};
 
+use meshhunt_model::mesh::MeshReport;
 use meshhunt_model::sanitize::for_terminal;
 use meshhunt_model::time::format_micros;
 use meshhunt_model::{Finding, Severity};
-use meshhunt_model::mesh::MeshReport;
 
 /// How the terminal table looks.
 #[derive(Clone, Copy, Debug, Default)]
@@ -60,12 +60,24 @@ pub fn render(out: &mut dyn Write, findings: &[Finding], style: TableStyle) -> i
             (Some(a), _) => format_micros(a),
             _ => "-".into(),
         };
-        writeln!(out, "             when: {when}   ATT&CK: {}", f.attack.join(", "))?;
+        writeln!(
+            out,
+            "             when: {when}   ATT&CK: {}",
+            f.attack.join(", ")
+        )?;
         let records = record_refs(f);
         if !records.is_empty() {
-            let shown: Vec<String> = records.iter().take(style.max_records.max(1)).map(|r| for_terminal(r)).collect();
+            let shown: Vec<String> = records
+                .iter()
+                .take(style.max_records.max(1))
+                .map(|r| for_terminal(r))
+                .collect();
             let more = records.len().saturating_sub(shown.len());
-            let tail = if more > 0 { format!(" (+{more} more)") } else { String::new() };
+            let tail = if more > 0 {
+                format!(" (+{more} more)")
+            } else {
+                String::new()
+            };
             writeln!(out, "             records: {}{tail}", shown.join(", "))?;
         }
         writeln!(out)?;
@@ -100,7 +112,11 @@ pub fn render_mesh(out: &mut dyn Write, mesh: &MeshReport) -> io::Result<()> {
     }
     writeln!(out, "Mesh rollup")?;
     for (n, group) in mesh.groups.iter().enumerate() {
-        let leader = group.leader.as_deref().map(for_terminal).unwrap_or_else(|| "none seen".into());
+        let leader = group
+            .leader
+            .as_deref()
+            .map(for_terminal)
+            .unwrap_or_else(|| "none seen".into());
         writeln!(
             out,
             "  group {}: {} hosts, likely leader (door to the outside): {}",
@@ -115,7 +131,11 @@ pub fn render_mesh(out: &mut dyn Write, mesh: &MeshReport) -> io::Result<()> {
                 host.role,
                 for_terminal(&host.host),
                 host.score,
-                if host.peers.is_empty() { "-".into() } else { for_terminal(&host.peers.join(", ")) },
+                if host.peers.is_empty() {
+                    "-".into()
+                } else {
+                    for_terminal(&host.peers.join(", "))
+                },
                 host.hunts.join(", ")
             )?;
         }
