@@ -1,7 +1,6 @@
 //! Inputs → lake → hunts → findings, with the counts the summary needs.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use meshhunt_hunt::{Config, HuntDef, HuntRun, MeshReport};
@@ -157,15 +156,5 @@ pub fn finish(
         notes,
         mesh,
         elapsed: started.elapsed(),
-    }
-}
-
-/// A counter shared with progress callbacks.
-#[derive(Default)]
-pub struct Counter(AtomicU64);
-
-impl Counter {
-    pub fn bump(&self) -> u64 {
-        self.0.fetch_add(1, Ordering::Relaxed) + 1
     }
 }

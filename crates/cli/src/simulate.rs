@@ -307,7 +307,8 @@ const BROWSING: [&str; 14] = [
 
 fn workstation(log: &mut Log, host: &Host, dc: &Host, t0: i64, rng: &mut SmallRng) {
     let first_hour = t0 == START_US;
-    let explorer = log.running(host, "C:\\Windows\\explorer.exe", &host.user, rng);
+    // The desktop shell, parent of what the user starts.
+    log.running(host, "C:\\Windows\\explorer.exe", &host.user, rng);
     let browser = if rng.gen_bool(0.5) {
         "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe"
     } else {
@@ -326,14 +327,13 @@ fn workstation(log: &mut Log, host: &Host, dc: &Host, t0: i64, rng: &mut SmallRn
     } else {
         log.running(host, browser, &host.user, rng)
     };
-    let _ = explorer;
     // Browsing: names resolved, then many CDN addresses on 443.
     for _ in 0..rng.gen_range(25..45) {
         let name = BROWSING[rng.gen_range(0..BROWSING.len())];
         let ips = cdn_ips(name, 6);
         let when = t0 + rng.gen_range(0..HOUR_US - 10_000_000);
         let answer = ips[rng.gen_range(0..ips.len())].clone();
-        log.dns(host, when, &browser_guid, name, &[answer.clone()]);
+        log.dns(host, when, &browser_guid, name, std::slice::from_ref(&answer));
         log.connect(
             host,
             when + rng.gen_range(20_000..400_000),

@@ -124,7 +124,7 @@ pub fn rollup(findings: &[Finding], min_severity: Severity) -> MeshReport {
         }
     }
     hosts.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.host.cmp(&b.host)));
-    mesh_groups.sort_by(|a, b| b.hosts.len().cmp(&a.hosts.len()));
+    mesh_groups.sort_by_key(|g| std::cmp::Reverse(g.hosts.len()));
     MeshReport {
         hosts,
         groups: mesh_groups,

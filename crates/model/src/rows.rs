@@ -109,12 +109,12 @@ macro_rules! tables {
                 self.len() == 0
             }
 
-            /// Appends a row; rows of another table are handed back.
-            pub fn push(&mut self, row: Row) -> Result<(), Row> {
+            /// Appends a row; a row of another table is refused, naming its table.
+            pub fn push(&mut self, row: Row) -> Result<(), Table> {
                 match (self, row) {
                     $( (TableBatch::$variant(rows), Row::$variant(row)) => { rows.push(row); Ok(()) } )*
                     #[allow(unreachable_patterns)]
-                    (_, row) => Err(row),
+                    (_, row) => Err(row.table()),
                 }
             }
 
