@@ -19,7 +19,7 @@ use meshhunt_report::{render, render_mesh, OutputFormat, TableStyle};
 /// Exit code when --fail-on matched.
 const EXIT_FINDINGS: u8 = 3;
 
-pub enum Failure {
+pub(crate) enum Failure {
     /// Bad usage or input that stopped the run (exit 1).
     Usage(String),
     /// A bug or an environment failure (exit 2).
@@ -65,6 +65,8 @@ enum Command {
     },
     /// Write a demo estate (Sysmon JSON lines + ground truth) to a folder.
     Simulate(SimArgs),
+    /// Hunt this host's live sockets (Linux); --watch keeps looking.
+    Live(LiveArgs),
     /// Simulate an estate with a planted mesh, hunt it, compare with the truth.
     Demo {
         #[command(flatten)]
@@ -72,6 +74,25 @@ enum Command {
         #[command(flatten)]
         out: OutputArgs,
     },
+}
+
+#[derive(Args)]
+pub(crate) struct LiveArgs {
+    /// Look again every DURATION (e.g. 5s, 500ms, 1m) until Ctrl-C; print
+    /// each finding once, then again only when it changes.
+    #[arg(long)]
+    pub(crate) watch: Option<String>,
+    /// Append what each look sees to this lake (history for first-seen IPs).
+    #[arg(long)]
+    pub(crate) lake: Option<PathBuf>,
+    /// How long --watch remembers a connection after it was last seen.
+    #[arg(long, default_value = "1h")]
+    pub(crate) remember: String,
+    /// Folder of extra hunt files (*.toml); only those marked live run.
+    #[arg(long)]
+    pub(crate) hunts: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) out: OutputArgs,
 }
 
 #[derive(Subcommand)]
@@ -114,19 +135,19 @@ struct HuntArgs {
 }
 
 #[derive(Args)]
-struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// Output format: table | jsonl | csv.
     #[arg(long, default_value = "table")]
-    format: String,
+    pub(crate) format: String,
     /// Write findings to this file instead of stdout.
     #[arg(long, short)]
-    output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// Hide findings below this severity: info | low | medium | high | critical.
     #[arg(long, default_value = "low")]
-    min_severity: String,
+    pub(crate) min_severity: String,
     /// Exit with code 3 when a finding reaches this severity (for CI).
     #[arg(long)]
-    fail_on: Option<String>,
+    pub(crate) fail_on: Option<String>,
 }
 
 #[derive(Args)]
@@ -206,10 +227,11 @@ pub fn run() -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { sim, out } => demo_command(sim, out, &config, cli.quiet),
+        Command::Live(args) => crate::live_cmd::live_command(args, &config, cli.quiet),
     }
 }
 
-fn io_failure(e: io::Error) -> Failure {
+pub(crate) fn io_failure(e: io::Error) -> Failure {
     Failure::Internal(e.to_string())
 }
 
@@ -221,7 +243,7 @@ fn input_format(name: Option<&str>) -> Result<Option<Format>, Failure> {
     .transpose()
 }
 
-fn open_lake(path: &Path) -> Result<Lake, Failure> {
+pub(crate) fn open_lake(path: &Path) -> Result<Lake, Failure> {
     Lake::open(path)
         .map_err(|e| Failure::Usage(format!("{}: cannot open the lake: {e}", path.display())))
 }
@@ -248,7 +270,7 @@ fn ingest_with_progress(
     outcome
 }
 
-fn select_hunts(dir: Option<&Path>, only: &[String]) -> Result<Vec<HuntDef>, Failure> {
+pub(crate) fn select_hunts(dir: Option<&Path>, only: &[String]) -> Result<Vec<HuntDef>, Failure> {
     let defs = load_hunts(dir).map_err(Failure::Usage)?;
     if only.is_empty() {
         return Ok(defs);
@@ -345,7 +367,7 @@ fn write_findings(
     sink.flush().map_err(io_failure)
 }
 
-fn parse_severity(name: &str) -> Result<Severity, Failure> {
+pub(crate) fn parse_severity(name: &str) -> Result<Severity, Failure> {
     Severity::parse(name).ok_or_else(|| {
         Failure::Usage(format!(
             "unknown severity {name:?} (info | low | medium | high | critical)"

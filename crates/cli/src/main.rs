@@ -2,6 +2,7 @@
 //! network telemetry.
 
 mod cli;
+mod live_cmd;
 
 use std::process::ExitCode;
 

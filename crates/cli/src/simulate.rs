@@ -333,7 +333,13 @@ fn workstation(log: &mut Log, host: &Host, dc: &Host, t0: i64, rng: &mut SmallRn
         let ips = cdn_ips(name, 6);
         let when = t0 + rng.gen_range(0..HOUR_US - 10_000_000);
         let answer = ips[rng.gen_range(0..ips.len())].clone();
-        log.dns(host, when, &browser_guid, name, std::slice::from_ref(&answer));
+        log.dns(
+            host,
+            when,
+            &browser_guid,
+            name,
+            std::slice::from_ref(&answer),
+        );
         log.connect(
             host,
             when + rng.gen_range(20_000..400_000),

@@ -22,6 +22,10 @@ pub struct HuntDef {
     /// True when live snapshots carry what the hunt needs.
     #[serde(default)]
     pub live: bool,
+    /// Whether the entity names *which* finding this is (a peer ip:port) or
+    /// only describes it (a list of IPs that grows as a watch goes on).
+    #[serde(default = "yes")]
+    pub entity_is_identity: bool,
     #[serde(default, rename = "param")]
     pub params: Vec<Param>,
     pub sql: String,
@@ -36,6 +40,10 @@ pub struct Param {
     pub name: String,
     pub default: toml::Value,
     pub help: String,
+}
+
+fn yes() -> bool {
+    true
 }
 
 const BUILTIN: &[(&str, &str)] = &[

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::RecordBatch;
+pub use datafusion::arrow::array::RecordBatch;
 use datafusion::datasource::MemTable;
 use datafusion::error::Result;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};

@@ -5,6 +5,8 @@
 pub mod fields;
 pub mod inputs;
 pub mod json_event;
+#[cfg(target_os = "linux")]
+pub mod live;
 pub mod normalize;
 pub mod reader;
 pub mod report;

@@ -81,8 +81,9 @@ pub struct Finding {
 
 impl Finding {
     /// The identity of a finding across runs and `--watch` ticks: the same
-    /// hunt about the same host, process and entity.
-    pub fn key(&self) -> String {
+    /// hunt about the same host and process, and the same entity where the
+    /// entity names the finding (a peer) rather than describes it.
+    pub fn key(&self, entity_is_identity: bool) -> String {
         format!(
             "{}|{}|{}|{}|{}",
             self.hunt,
@@ -93,7 +94,11 @@ impl Finding {
                 .or_else(|| self.pid.map(|p| p.to_string()))
                 .unwrap_or_default(),
             self.image.as_deref().unwrap_or(""),
-            self.entity.as_deref().unwrap_or(""),
+            if entity_is_identity {
+                self.entity.as_deref().unwrap_or("")
+            } else {
+                ""
+            },
         )
     }
 }
