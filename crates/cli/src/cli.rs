@@ -39,6 +39,9 @@ struct Cli {
     /// No progress bars and no run summary.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// A summary line for every input file.
+    #[arg(long, short, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -175,18 +178,19 @@ struct SimArgsDemo {
 
 pub fn run() -> Result<ExitCode, Failure> {
     let cli = Cli::parse();
+    let verbose = cli.verbose;
     let config = match &cli.config {
         Some(path) => Config::load(path).map_err(Failure::Usage)?,
         None => Config::default(),
     };
     match cli.command {
-        Command::Hunt(args) => hunt_command(args, &config, cli.quiet),
+        Command::Hunt(args) => hunt_command(args, &config, cli.quiet, verbose),
         Command::Ingest(args) => {
             let format = input_format(args.input_format.as_deref())?;
             let lake = open_lake(&args.lake)?;
             let ingest = ingest_with_progress(&lake, &args.paths, format, cli.quiet);
             if !cli.quiet {
-                summary::write_ingest(&mut io::stderr(), &ingest).map_err(io_failure)?;
+                summary::write_ingest(&mut io::stderr(), &ingest, verbose).map_err(io_failure)?;
             }
             if ingest.reports.is_empty() && ingest.already_ingested.is_empty() {
                 return Err(Failure::Usage("no input could be read".into()));
@@ -226,7 +230,7 @@ pub fn run() -> Result<ExitCode, Failure> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { sim, out } => demo_command(sim, out, &config, cli.quiet),
+        Command::Demo { sim, out } => demo_command(sim, out, &config, cli.quiet, verbose),
         Command::Live(args) => crate::live_cmd::live_command(args, &config, cli.quiet),
     }
 }
@@ -285,7 +289,12 @@ pub(crate) fn select_hunts(dir: Option<&Path>, only: &[String]) -> Result<Vec<Hu
     Ok(defs.into_iter().filter(|d| only.contains(&d.id)).collect())
 }
 
-fn hunt_command(args: HuntArgs, config: &Config, quiet: bool) -> Result<ExitCode, Failure> {
+fn hunt_command(
+    args: HuntArgs,
+    config: &Config,
+    quiet: bool,
+    verbose: bool,
+) -> Result<ExitCode, Failure> {
     let format = input_format(args.input_format.as_deref())?;
     let hunts = select_hunts(args.hunts.as_deref(), &args.only)?;
     let temp;
@@ -308,7 +317,7 @@ fn hunt_command(args: HuntArgs, config: &Config, quiet: bool) -> Result<ExitCode
         let ingest = ingest_with_progress(&lake, &args.paths, format, quiet);
         if ingest.reports.is_empty() && ingest.already_ingested.is_empty() {
             if !quiet {
-                summary::write_ingest(&mut io::stderr(), &ingest).map_err(io_failure)?;
+                summary::write_ingest(&mut io::stderr(), &ingest, verbose).map_err(io_failure)?;
             }
             return Err(Failure::Usage("no input could be read".into()));
         }
@@ -318,7 +327,7 @@ fn hunt_command(args: HuntArgs, config: &Config, quiet: bool) -> Result<ExitCode
     if !quiet {
         let mut err = io::stderr();
         if let Some(ingest) = &ingest {
-            summary::write_ingest(&mut err, ingest).map_err(io_failure)?;
+            summary::write_ingest(&mut err, ingest, verbose).map_err(io_failure)?;
         }
         summary::write_hunt(&mut err, &outcome).map_err(io_failure)?;
     }
@@ -439,6 +448,7 @@ fn demo_command(
     out: OutputArgs,
     config: &Config,
     quiet: bool,
+    verbose: bool,
 ) -> Result<ExitCode, Failure> {
     let started = Instant::now();
     let dir = tempfile::tempdir().map_err(io_failure)?;
@@ -465,7 +475,7 @@ fn demo_command(
     let naive = naive_rule(&lake, config)?;
     let mut err = io::stderr();
     if !quiet {
-        summary::write_ingest(&mut err, &ingest).map_err(io_failure)?;
+        summary::write_ingest(&mut err, &ingest, verbose).map_err(io_failure)?;
         summary::write_hunt(&mut err, &outcome).map_err(io_failure)?;
     }
     let line = compare(&truth, &outcome, &naive);

@@ -61,9 +61,9 @@ impl LiveState {
         let mut fresh = Vec::new();
         for p in processes {
             let key = p.process_guid.clone().unwrap_or_default();
-            if !self.processes.contains_key(&key) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = self.processes.entry(key) {
                 fresh.push(Row::Process(p.clone()));
-                self.processes.insert(key, p);
+                slot.insert(p);
             }
         }
         for c in connections {

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use meshhunt_ingest::reader::UNSUPPORTED_FORMAT;
 use meshhunt_model::sanitize::for_terminal;
 use meshhunt_model::Severity;
 
@@ -12,7 +13,8 @@ use crate::pipeline::{HuntOutcome, IngestOutcome};
 /// How many per-record problems are listed before counting the rest.
 const MAX_EXAMPLES: usize = 10;
 
-pub fn write_ingest(out: &mut dyn Write, ingest: &IngestOutcome) -> io::Result<()> {
+/// Totals for the run; with `per_file`, a line for every file read too.
+pub fn write_ingest(out: &mut dyn Write, ingest: &IngestOutcome, per_file: bool) -> io::Result<()> {
     let records: u64 = ingest.reports.iter().map(|r| r.records).sum();
     let kept: u64 = ingest.reports.iter().map(|r| r.kept).sum();
     let bytes: u64 = ingest.reports.iter().map(|r| r.bytes).sum();
@@ -52,14 +54,64 @@ pub fn write_ingest(out: &mut dyn Write, ingest: &IngestOutcome) -> io::Result<(
             "  {disagree} event(s) whose own UtcTime and record time disagree by more than 2 minutes (kept; such processes are ordered by record time)"
         )?;
     }
-    for err in ingest.failed.iter().take(MAX_EXAMPLES) {
+    if per_file {
+        for r in &ingest.reports {
+            writeln!(
+                out,
+                "  {}: {}, {} records, {} kept, {} skipped{}",
+                for_terminal(&r.path.display().to_string()),
+                r.format,
+                r.records,
+                r.kept,
+                r.skipped_total(),
+                reasons(&r.skipped.iter().map(|(k, v)| (k.as_str(), *v)).collect())
+            )?;
+        }
+        for path in &ingest.already_ingested {
+            writeln!(
+                out,
+                "  {}: already in the lake",
+                for_terminal(&path.display().to_string())
+            )?;
+        }
+    }
+    // Folders hold notes, metadata and archives beside the logs: count
+    // those by extension; list the files that failed for any other reason.
+    let (unsupported, broken): (Vec<_>, Vec<_>) = ingest
+        .failed
+        .iter()
+        .partition(|e| e.reason == UNSUPPORTED_FORMAT);
+    if !unsupported.is_empty() {
+        let mut by_ext: BTreeMap<String, usize> = BTreeMap::new();
+        for e in &unsupported {
+            let ext = e
+                .path
+                .extension()
+                .map_or("(none)".into(), |x| format!(".{}", x.to_string_lossy()));
+            *by_ext.entry(ext).or_default() += 1;
+        }
+        let exts: Vec<String> = by_ext.iter().map(|(x, n)| format!("{x} {n}")).collect();
+        writeln!(
+            out,
+            "  {} file(s) of an unsupported format not read ({}){}",
+            unsupported.len(),
+            for_terminal(&exts.join(", ")),
+            if per_file { ":" } else { "; -v lists them" }
+        )?;
+        if per_file {
+            for e in &unsupported {
+                writeln!(out, "    {}", for_terminal(&e.path.display().to_string()))?;
+            }
+        }
+    }
+    for err in broken.iter().take(MAX_EXAMPLES) {
         writeln!(out, "  not read: {}", for_terminal(&err.to_string()))?;
     }
-    if ingest.failed.len() > MAX_EXAMPLES {
+    if broken.len() > MAX_EXAMPLES {
         writeln!(
             out,
             "  ... and {} more file(s) not read",
-            ingest.failed.len() - MAX_EXAMPLES
+            broken.len() - MAX_EXAMPLES
         )?;
     }
     let examples: Vec<&String> = ingest

@@ -329,7 +329,7 @@ fn bad_input_is_reported_by_file_and_place_and_the_rest_is_read() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("notes.txt: not a supported format"),
+        stderr.contains("1 file(s) of an unsupported format not read (.txt 1)"),
         "{stderr}"
     );
     assert!(stdout.contains("evil.exe -> 45.1.2.3:4444"), "{stdout}");

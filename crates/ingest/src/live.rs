@@ -7,7 +7,7 @@
 //! collector started inside a namespace sees that namespace's sockets.
 
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Instant;
 
 use meshhunt_model::canonical_ip;
@@ -61,17 +61,21 @@ pub fn snapshot(seq: i64) -> Result<LiveSnapshot, String> {
     let udp6 = table(procfs::net::udp6(), "/proc/net/udp6")?;
     stats.sockets = (tcp.len() + tcp6.len() + udp.len() + udp6.len()) as u64;
 
-    let listening: HashSet<(SocketAddr, u16)> = tcp
+    // A connection whose local port has a listener is one this host accepted.
+    let listening: HashSet<(IpAddr, u16)> = tcp
         .iter()
         .chain(&tcp6)
         .filter(|e| e.state == TcpState::Listen)
-        .map(|e| (e.local_address, e.local_address.port()))
+        .map(|e| (e.local_address.ip(), e.local_address.port()))
         .collect();
     stats.listening = listening.len() as u64;
+    let any_v4 = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+    let any_v6 = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
     let listens_on = |local: &SocketAddr| {
-        listening.iter().any(|(addr, port)| {
-            *port == local.port() && (addr.ip() == local.ip() || addr.ip().is_unspecified())
-        })
+        let port = local.port();
+        listening.contains(&(local.ip(), port))
+            || listening.contains(&(any_v4, port))
+            || listening.contains(&(any_v6, port))
     };
 
     let mut conns: Vec<Conn> = Vec::new();

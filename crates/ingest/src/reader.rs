@@ -36,6 +36,10 @@ impl Format {
 }
 
 const EVTX_MAGIC: &[u8] = b"ElfFile\0";
+
+/// The reason given for a file of no format meshhunt reads.
+pub const UNSUPPORTED_FORMAT: &str =
+    "not a supported format (expected EVTX or JSON lines of Windows events)";
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 
 /// Where rows go: a record batch of one table at a time.
@@ -113,10 +117,7 @@ fn detect(
     if first_line.starts_with('{') && first_line.ends_with('}') {
         return Ok(Format::JsonLines);
     }
-    Err(InputError::new(
-        path,
-        "not a supported format (expected EVTX or JSON lines of Windows events)".into(),
-    ))
+    Err(InputError::new(path, UNSUPPORTED_FORMAT.into()))
 }
 
 /// Per-file tallies shared by both loops.
