@@ -73,7 +73,7 @@ enum Command {
     /// Simulate an estate with a planted mesh, hunt it, compare with the truth.
     Demo {
         #[command(flatten)]
-        sim: SimArgsDemo,
+        sim: EstateArgs,
         #[command(flatten)]
         out: OutputArgs,
     },
@@ -153,27 +153,34 @@ pub(crate) struct OutputArgs {
     pub(crate) fail_on: Option<String>,
 }
 
+/// The shape of a simulated estate.
 #[derive(Args)]
-struct SimArgs {
+struct EstateArgs {
     #[arg(long, default_value_t = 10)]
     hosts: usize,
     #[arg(long, default_value_t = 2)]
     hours: u32,
     #[arg(long, default_value_t = 7)]
     seed: u64,
-    /// Output folder.
-    #[arg(long, short)]
-    output: PathBuf,
+}
+
+impl EstateArgs {
+    fn options(&self) -> SimOptions {
+        SimOptions {
+            hosts: self.hosts,
+            hours: self.hours,
+            seed: self.seed,
+        }
+    }
 }
 
 #[derive(Args)]
-struct SimArgsDemo {
-    #[arg(long, default_value_t = 10)]
-    hosts: usize,
-    #[arg(long, default_value_t = 2)]
-    hours: u32,
-    #[arg(long, default_value_t = 7)]
-    seed: u64,
+struct SimArgs {
+    #[command(flatten)]
+    estate: EstateArgs,
+    /// Output folder.
+    #[arg(long, short)]
+    output: PathBuf,
 }
 
 pub fn run() -> Result<ExitCode, Failure> {
@@ -212,15 +219,8 @@ pub fn run() -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Simulate(args) => {
-            let truth = simulate(
-                &SimOptions {
-                    hosts: args.hosts,
-                    hours: args.hours,
-                    seed: args.seed,
-                },
-                &args.output,
-            )
-            .map_err(|e| Failure::Usage(format!("{}: {e}", args.output.display())))?;
+            let truth = simulate(&args.estate.options(), &args.output)
+                .map_err(|e| Failure::Usage(format!("{}: {e}", args.output.display())))?;
             eprintln!(
                 "meshhunt: wrote {} hosts' Sysmon JSON lines and ground-truth.json to {} (mesh: {}; leader {})",
                 truth.hosts.len(),
@@ -444,7 +444,7 @@ fn hunts_command(action: HuntsAction, defs: &[HuntDef]) -> io::Result<()> {
 }
 
 fn demo_command(
-    sim: SimArgsDemo,
+    sim: EstateArgs,
     out: OutputArgs,
     config: &Config,
     quiet: bool,
@@ -453,15 +453,7 @@ fn demo_command(
     let started = Instant::now();
     let dir = tempfile::tempdir().map_err(io_failure)?;
     let estate = dir.path().join("estate");
-    let truth = simulate(
-        &SimOptions {
-            hosts: sim.hosts,
-            hours: sim.hours,
-            seed: sim.seed,
-        },
-        &estate,
-    )
-    .map_err(|e| Failure::Usage(e.to_string()))?;
+    let truth = simulate(&sim.options(), &estate).map_err(|e| Failure::Usage(e.to_string()))?;
     let lake = open_lake(&dir.path().join("lake"))?;
     // The host logs only: ground-truth.json is the answer, not telemetry.
     let logs: Vec<PathBuf> = truth

@@ -75,32 +75,30 @@ pub fn rank(findings: &mut [Finding]) {
 /// hosts whose connections direct-ip could not judge for lack of DNS
 /// telemetry, and hosts with connections but no process creations.
 pub async fn coverage_notes(ctx: &SessionContext) -> Result<Vec<String>, String> {
+    const GAPS: [(&str, &str); 2] = [
+        (
+            "dns",
+            "have network events but no DNS telemetry (Sysmon 22); direct-ip did not judge them",
+        ),
+        (
+            "process",
+            "have network events but no process creations (Sysmon 1 / 4688); spawn-then-connect cannot see them",
+        ),
+    ];
     let mut notes = Vec::new();
-    let no_dns = hosts(
-        ctx,
-        "SELECT DISTINCT n.host FROM network n LEFT JOIN (SELECT DISTINCT host FROM dns) d \
-         ON n.host = d.host WHERE d.host IS NULL AND n.host IS NOT NULL ORDER BY 1",
-    )
-    .await?;
-    if !no_dns.is_empty() {
-        notes.push(format!(
-            "{} host(s) have network events but no DNS telemetry (Sysmon 22); direct-ip did not judge them: {}",
-            no_dns.len(),
-            no_dns.join(", ")
-        ));
-    }
-    let no_proc = hosts(
-        ctx,
-        "SELECT DISTINCT n.host FROM network n LEFT JOIN (SELECT DISTINCT host FROM process) p \
-         ON n.host = p.host WHERE p.host IS NULL AND n.host IS NOT NULL ORDER BY 1",
-    )
-    .await?;
-    if !no_proc.is_empty() {
-        notes.push(format!(
-            "{} host(s) have network events but no process creations (Sysmon 1 / 4688); spawn-then-connect cannot see them: {}",
-            no_proc.len(),
-            no_proc.join(", ")
-        ));
+    for (table, what) in GAPS {
+        let sql = format!(
+            "SELECT DISTINCT n.host FROM network n LEFT JOIN (SELECT DISTINCT host FROM {table}) t \
+             ON n.host = t.host WHERE t.host IS NULL AND n.host IS NOT NULL ORDER BY 1"
+        );
+        let missing = hosts(ctx, &sql).await?;
+        if !missing.is_empty() {
+            notes.push(format!(
+                "{} host(s) {what}: {}",
+                missing.len(),
+                missing.join(", ")
+            ));
+        }
     }
     Ok(notes)
 }

@@ -115,10 +115,18 @@ fn strings(array: &ArrayRef) -> Result<Vec<Option<&str>>> {
     })
 }
 
-fn str_to_bool(name: &str, f: impl Fn(&str) -> Option<bool> + Send + Sync + 'static) -> ScalarUDF {
+/// A one-string-argument UDF returning `A`'s element type.
+fn str_udf<T, A>(
+    name: &str,
+    returns: DataType,
+    f: impl Fn(&str) -> Option<T> + Send + Sync + 'static,
+) -> ScalarUDF
+where
+    A: Array + FromIterator<Option<T>> + 'static,
+{
     let fun = move |args: &[ColumnarValue]| -> Result<ColumnarValue> {
         let (array, scalar) = first_array(args)?;
-        let out: BooleanArray = strings(&array)?
+        let out: A = strings(&array)?
             .into_iter()
             .map(|v| v.and_then(&f))
             .collect();
@@ -127,46 +135,22 @@ fn str_to_bool(name: &str, f: impl Fn(&str) -> Option<bool> + Send + Sync + 'sta
     create_udf(
         name,
         vec![DataType::Utf8],
-        DataType::Boolean,
+        returns,
         Volatility::Immutable,
         Arc::new(fun),
     )
+}
+
+fn str_to_bool(name: &str, f: impl Fn(&str) -> Option<bool> + Send + Sync + 'static) -> ScalarUDF {
+    str_udf::<bool, BooleanArray>(name, DataType::Boolean, f)
 }
 
 fn str_to_str(name: &str, f: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> ScalarUDF {
-    let fun = move |args: &[ColumnarValue]| -> Result<ColumnarValue> {
-        let (array, scalar) = first_array(args)?;
-        let out: StringArray = strings(&array)?
-            .into_iter()
-            .map(|v| v.and_then(&f))
-            .collect();
-        finish(Arc::new(out), scalar)
-    };
-    create_udf(
-        name,
-        vec![DataType::Utf8],
-        DataType::Utf8,
-        Volatility::Immutable,
-        Arc::new(fun),
-    )
+    str_udf::<String, StringArray>(name, DataType::Utf8, f)
 }
 
 fn str_to_f64(name: &str, f: impl Fn(&str) -> Option<f64> + Send + Sync + 'static) -> ScalarUDF {
-    let fun = move |args: &[ColumnarValue]| -> Result<ColumnarValue> {
-        let (array, scalar) = first_array(args)?;
-        let out: Float64Array = strings(&array)?
-            .into_iter()
-            .map(|v| v.and_then(&f))
-            .collect();
-        finish(Arc::new(out), scalar)
-    };
-    create_udf(
-        name,
-        vec![DataType::Utf8],
-        DataType::Float64,
-        Volatility::Immutable,
-        Arc::new(fun),
-    )
+    str_udf::<f64, Float64Array>(name, DataType::Float64, f)
 }
 
 fn int_to_bool(name: &str, f: impl Fn(i64) -> Option<bool> + Send + Sync + 'static) -> ScalarUDF {
