@@ -746,3 +746,32 @@ fn client_pid(line: &str) -> u32 {
         .and_then(|v| v["pid"].as_u64())
         .unwrap_or(0) as u32
 }
+
+#[test]
+fn gzip_inputs_read_like_the_originals() {
+    let dir = tempfile::tempdir().unwrap();
+    let sources = [
+        fixtures().join("otrf-security-datasets/sysmon/empire_launcher_vbs/empire_launcher_vbs_2020-09-04160940.json"),
+        fixtures().join("evtx-attack-samples/Command and Control/DE_sysmon-3-rdp-tun.evtx"),
+    ];
+    for source in sources {
+        let copy = dir.path().join(source.file_name().unwrap());
+        std::fs::copy(&source, &copy).unwrap();
+        assert!(Command::new("gzip")
+            .arg("-k")
+            .arg(&copy)
+            .status()
+            .unwrap()
+            .success());
+        let gz = copy.with_file_name(format!(
+            "{}.gz",
+            copy.file_name().unwrap().to_string_lossy()
+        ));
+        let plain = read_counting(&source);
+        let unzipped = read_counting(&gz);
+        assert_eq!(unzipped.format, plain.format);
+        assert_eq!(unzipped.records, plain.records);
+        assert_eq!(unzipped.events, plain.events);
+        assert_eq!(unzipped.rows, plain.rows);
+    }
+}
