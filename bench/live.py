@@ -42,7 +42,7 @@ def main():
         held += [c, s]
     print(f"holding {len(held)} loopback sockets (+1 listener) in pid {os.getpid()}")
 
-    collect, wall, rss = [], [], []
+    collect, tables, owners, wall, rss = [], [], [], [], []
     for _ in range(args.runs):
         start = time.perf_counter()
         proc = subprocess.Popen([args.meshhunt, "live", "--format", "jsonl", "-o", os.devnull],
@@ -51,13 +51,17 @@ def main():
         stderr = proc.stderr.read().decode()
         wall.append(time.perf_counter() - start)
         rss.append(usage.ru_maxrss / 1024)
-        m = re.search(r"(\d+) sockets, (\d+) connections.*collected in ([\d.]+) ms", stderr)
+        m = re.search(r"(\d+) sockets, (\d+) connections.*collected in ([\d.]+) ms "
+                      r"\(socket tables ([\d.]+) ms, owners ([\d.]+) ms\)", stderr)
         if not m:
             raise SystemExit(f"no summary line:\n{stderr}")
         collect.append(float(m.group(3)))
+        tables.append(float(m.group(4)))
+        owners.append(float(m.group(5)))
         sockets, conns = m.group(1), m.group(2)
     print(f"  sockets seen {sockets}, connections {conns}")
-    print(f"  collector: median {statistics.median(collect):.1f} ms (min {min(collect):.1f}, max {max(collect):.1f}) over {args.runs} runs")
+    print(f"  collector: median {statistics.median(collect):.1f} ms (min {min(collect):.1f}, max {max(collect):.1f}) over {args.runs} runs; "
+          f"of which socket tables {statistics.median(tables):.1f} ms, owners {statistics.median(owners):.1f} ms")
     print(f"  whole `meshhunt live` run (collector + hunts + output): median {statistics.median(wall) * 1000:.0f} ms, peak RSS {max(rss):.1f} MiB")
 
 

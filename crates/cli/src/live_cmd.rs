@@ -107,7 +107,7 @@ pub(crate) fn live_command(
         if !quiet {
             let s = &snap.stats;
             eprintln!(
-                "live {}: look {} at {}: {} sockets, {} connections, {} listening, {} processes scanned; collected in {:.1} ms, hunted in {:.1} ms{}",
+                "live {}: look {} at {}: {} sockets, {} connections, {} listening, {} processes scanned; collected in {:.1} ms (socket tables {:.1} ms, owners {:.1} ms), hunted in {:.1} ms{}",
                 snap.host,
                 state.looks,
                 format_micros(snap.taken_us),
@@ -116,6 +116,8 @@ pub(crate) fn live_command(
                 s.listening,
                 s.processes_scanned,
                 s.collect_us as f64 / 1000.0,
+                s.tables_us as f64 / 1000.0,
+                s.owners_us as f64 / 1000.0,
                 started.elapsed().as_secs_f64() * 1000.0 - s.collect_us as f64 / 1000.0,
                 visibility_note(s)
             );
