@@ -56,6 +56,10 @@ enum Ctx {
     Root,
     Winlog,
     EventData,
+    /// `Event` of the `evtx` crate's JSON rendering of an EVTX record.
+    EvtxEvent,
+    /// `Event.System` of the same.
+    System,
 }
 
 struct ObjectSeed<'a> {
@@ -79,7 +83,7 @@ enum Slot {
     Computer,
     RecordTime,
     RecordId,
-    Winlog,
+    Nested(Ctx),
     EventData,
     Field(Field),
     Ignore,
@@ -87,20 +91,28 @@ enum Slot {
 
 fn slot_for(ctx: Ctx, key: &str) -> Slot {
     match (ctx, key) {
-        (Ctx::Root, "EventID") | (Ctx::Winlog, "event_id") => Slot::EventId,
-        (Ctx::Root, "Channel") | (Ctx::Winlog, "channel") => Slot::Channel,
-        (Ctx::Root, "Hostname" | "Computer") | (Ctx::Winlog, "computer_name") => Slot::Computer,
-        (Ctx::Root, "@timestamp" | "TimeGenerated" | "TimeCreated") => Slot::RecordTime,
-        (Ctx::Root, "RecordNumber" | "EventRecordID") | (Ctx::Winlog, "record_id") => {
-            Slot::RecordId
+        (Ctx::Root, "EventID") | (Ctx::Winlog, "event_id") | (Ctx::System, "EventID") => {
+            Slot::EventId
         }
-        (Ctx::Root, "winlog") => Slot::Winlog,
-        (Ctx::Root, "EventData") | (Ctx::Winlog, "event_data") => Slot::EventData,
+        (Ctx::Root, "Channel") | (Ctx::Winlog, "channel") | (Ctx::System, "Channel") => {
+            Slot::Channel
+        }
+        (Ctx::Root, "Hostname" | "Computer")
+        | (Ctx::Winlog, "computer_name")
+        | (Ctx::System, "Computer") => Slot::Computer,
+        (Ctx::Root, "@timestamp" | "TimeGenerated" | "TimeCreated") => Slot::RecordTime,
+        (Ctx::Root, "RecordNumber" | "EventRecordID")
+        | (Ctx::Winlog, "record_id")
+        | (Ctx::System, "EventRecordID") => Slot::RecordId,
+        (Ctx::Root, "winlog") => Slot::Nested(Ctx::Winlog),
+        (Ctx::Root, "Event") => Slot::Nested(Ctx::EvtxEvent),
+        (Ctx::EvtxEvent, "System") => Slot::Nested(Ctx::System),
+        (Ctx::Root | Ctx::EvtxEvent, "EventData") | (Ctx::Winlog, "event_data") => Slot::EventData,
         (Ctx::Root | Ctx::EventData, key) => match Field::from_key(key) {
             Some(field) => Slot::Field(field),
             None => Slot::Ignore,
         },
-        (Ctx::Winlog, _) => Slot::Ignore,
+        (Ctx::Winlog | Ctx::EvtxEvent | Ctx::System, _) => Slot::Ignore,
     }
 }
 
@@ -134,11 +146,13 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
                 Slot::Channel => map.next_value_seed(ScalarSeed(&mut self.out.channel))?,
                 Slot::Computer => map.next_value_seed(ScalarSeed(&mut self.out.computer))?,
                 Slot::RecordTime => map.next_value_seed(ScalarSeed(&mut self.out.record_time))?,
-                Slot::Winlog => {
-                    *self.shape = JsonShape::WinlogbeatEcs;
+                Slot::Nested(ctx) => {
+                    if matches!(ctx, Ctx::Winlog) {
+                        *self.shape = JsonShape::WinlogbeatEcs;
+                    }
                     map.next_value_seed(ObjectSeed {
                         out: &mut *self.out,
-                        ctx: Ctx::Winlog,
+                        ctx,
                         shape: &mut *self.shape,
                     })?;
                 }
@@ -306,8 +320,16 @@ impl<'de> Visitor<'de> for ScalarSeed<'_> {
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
         Ok(())
     }
+    /// `{"#attributes": {...}, "#text": 4688}`: an element with attributes,
+    /// as the evtx crate renders it; its text is the value.
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            if key == "#text" {
+                map.next_value_seed(ScalarSeed(&mut *self.0))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
         Ok(())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
@@ -362,6 +384,18 @@ mod tests {
         parse_event_json(xml, &mut ev).unwrap();
         assert_eq!(ev.get(Field::Image), Some("C:\\p.exe"));
         assert_eq!(ev.event_id, Some(1));
+    }
+
+    #[test]
+    fn evtx_crate_json_rendering() {
+        let line = r##"{"Event":{"#attributes":{"xmlns":"x"},"System":{"Provider":{"#attributes":{"Name":"S"}},"EventID":{"#attributes":{"Qualifiers":""},"#text":4688},"EventRecordID":1940897,"Channel":"Security","Computer":"PC01"},"EventData":{"NewProcessName":"C:\\a.exe","NewProcessId":"0x1a"}}}"##;
+        let mut ev = EventFields::default();
+        parse_event_json(line, &mut ev).unwrap();
+        assert_eq!(ev.event_id, Some(4688));
+        assert_eq!(ev.record_id, Some(1940897));
+        assert_eq!(ev.channel, "Security");
+        assert_eq!(ev.computer, "PC01");
+        assert_eq!(ev.get(Field::NewProcessName), Some("C:\\a.exe"));
     }
 
     #[test]

@@ -74,14 +74,16 @@ fn start_target(e: &BytesStart, out: &mut EventFields) -> Result<Target, String>
             }
             Target::None
         }
-        b"Data" => match attribute(e, b"Name")? {
-            Some(name) => match Field::from_key(&name) {
-                Some(field) => {
-                    out.set(field, "");
-                    Target::Data(field)
-                }
-                None => Target::None,
-            },
+        // Field names are plain ASCII: match the raw bytes, no unescaping.
+        b"Data" => match raw_attribute(e, b"Name")?
+            .as_deref()
+            .and_then(|n| std::str::from_utf8(n).ok())
+            .and_then(Field::from_key)
+        {
+            Some(field) => {
+                out.set(field, "");
+                Target::Data(field)
+            }
             None => Target::None,
         },
         _ => Target::None,
@@ -89,13 +91,22 @@ fn start_target(e: &BytesStart, out: &mut EventFields) -> Result<Target, String>
 }
 
 fn attribute(e: &BytesStart, name: &[u8]) -> Result<Option<String>, String> {
-    for attr in e.attributes() {
+    Ok(raw_attribute(e, name)?.map(|v| {
+        quick_xml::escape::unescape(&String::from_utf8_lossy(&v))
+            .map(|c| c.into_owned())
+            .unwrap_or_else(|_| String::from_utf8_lossy(&v).into_owned())
+    }))
+}
+
+/// An attribute's raw bytes, without allocating where none is needed.
+fn raw_attribute<'a>(
+    e: &'a BytesStart,
+    name: &[u8],
+) -> Result<Option<std::borrow::Cow<'a, [u8]>>, String> {
+    for attr in e.attributes().with_checks(false) {
         let attr = attr.map_err(|e| format!("bad XML attribute: {e}"))?;
         if attr.key.local_name().as_ref() == name {
-            let value = attr
-                .unescape_value()
-                .map_err(|e| format!("bad XML attribute value: {e}"))?;
-            return Ok(Some(value.into_owned()));
+            return Ok(Some(attr.value));
         }
     }
     Ok(None)
