@@ -120,7 +120,6 @@ pub fn simulate(opts: &SimOptions, dir: &Path) -> io::Result<GroundTruth> {
     );
     for &m in &mesh {
         let implant = logs[m].process(
-            &hosts[m],
             t + 1_000_000,
             IMPLANT,
             "C:\\Windows\\System32\\svchost.exe",
@@ -128,13 +127,7 @@ pub fn simulate(opts: &SimOptions, dir: &Path) -> io::Result<GroundTruth> {
             "NT AUTHORITY\\SYSTEM",
             &mut rng,
         );
-        logs[m].pipe(
-            &hosts[m],
-            t + 2_000_000,
-            &implant,
-            "\\Global\\wuacache_sync",
-            17,
-        );
+        logs[m].pipe(t + 2_000_000, &implant, "\\Global\\wuacache_sync", 17);
         let opposite = if m == leader { worker } else { leader };
         for k in 0..opts.hours.max(1) as i64 * 6 {
             let when = t + 5_000_000 + k * 600_000_000 + rng.gen_range(0..30_000_000);
@@ -169,7 +162,6 @@ pub fn simulate(opts: &SimOptions, dir: &Path) -> io::Result<GroundTruth> {
         }
     }
     let dllhost = logs[clr_worker].process(
-        &hosts[clr_worker],
         t + 40_000_000,
         "C:\\Windows\\System32\\dllhost.exe",
         IMPLANT,
@@ -183,7 +175,7 @@ pub fn simulate(opts: &SimOptions, dir: &Path) -> io::Result<GroundTruth> {
         } else {
             format!("C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\{dll}")
         };
-        logs[clr_worker].image_load(&hosts[clr_worker], t + 41_000_000, &dllhost, &path);
+        logs[clr_worker].image_load(t + 41_000_000, &dllhost, &path);
     }
 
     let mut names = Vec::new();
@@ -308,7 +300,7 @@ const BROWSING: [&str; 14] = [
 fn workstation(log: &mut Log, host: &Host, dc: &Host, t0: i64, rng: &mut SmallRng) {
     let first_hour = t0 == START_US;
     // The desktop shell, parent of what the user starts.
-    log.running(host, "C:\\Windows\\explorer.exe", &host.user, rng);
+    log.running("C:\\Windows\\explorer.exe", &host.user, rng);
     let browser = if rng.gen_bool(0.5) {
         "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe"
     } else {
@@ -316,7 +308,6 @@ fn workstation(log: &mut Log, host: &Host, dc: &Host, t0: i64, rng: &mut SmallRn
     };
     let browser_guid = if first_hour {
         log.process(
-            host,
             t0 + rng.gen_range(1..60) * 1_000_000,
             browser,
             "C:\\Windows\\explorer.exe",
@@ -325,7 +316,7 @@ fn workstation(log: &mut Log, host: &Host, dc: &Host, t0: i64, rng: &mut SmallRn
             rng,
         )
     } else {
-        log.running(host, browser, &host.user, rng)
+        log.running(browser, &host.user, rng)
     };
     // Browsing: names resolved, then many CDN addresses on 443.
     for _ in 0..rng.gen_range(25..45) {
@@ -333,13 +324,7 @@ fn workstation(log: &mut Log, host: &Host, dc: &Host, t0: i64, rng: &mut SmallRn
         let ips = cdn_ips(name, 6);
         let when = t0 + rng.gen_range(0..HOUR_US - 10_000_000);
         let answer = ips[rng.gen_range(0..ips.len())].clone();
-        log.dns(
-            host,
-            when,
-            &browser_guid,
-            name,
-            std::slice::from_ref(&answer),
-        );
+        log.dns(when, &browser_guid, name, std::slice::from_ref(&answer));
         log.connect(
             host,
             when + rng.gen_range(20_000..400_000),
@@ -377,17 +362,16 @@ fn workstation(log: &mut Log, host: &Host, dc: &Host, t0: i64, rng: &mut SmallRn
         ),
     ];
     for (image, name, n) in apps {
-        let guid = log.running(host, image, &host.user, rng);
+        let guid = log.running(image, &host.user, rng);
         let ips = cdn_ips(name, n);
         for ip in &ips {
             let when = t0 + rng.gen_range(0..HOUR_US - 10_000_000);
-            log.dns(host, when, &guid, name, std::slice::from_ref(ip));
+            log.dns(when, &guid, name, std::slice::from_ref(ip));
             log.connect(host, when + 150_000, &guid, ip, 443, rng);
         }
     }
     // Domain traffic.
     let lsass = log.running(
-        host,
         "C:\\Windows\\System32\\lsass.exe",
         "NT AUTHORITY\\SYSTEM",
         rng,
@@ -405,7 +389,6 @@ fn workstation(log: &mut Log, host: &Host, dc: &Host, t0: i64, rng: &mut SmallRn
     // Printing to the print server (an internal odd port, benign).
     if rng.gen_bool(0.3) {
         let spool = log.running(
-            host,
             "C:\\Windows\\System32\\spoolsv.exe",
             "NT AUTHORITY\\SYSTEM",
             rng,
@@ -423,7 +406,6 @@ fn workstation(log: &mut Log, host: &Host, dc: &Host, t0: i64, rng: &mut SmallRn
 
 fn domain_controller(log: &mut Log, host: &Host, t0: i64, rng: &mut SmallRng) {
     let dns = log.running(
-        host,
         "C:\\Windows\\System32\\dns.exe",
         "NT AUTHORITY\\SYSTEM",
         rng,
@@ -440,7 +422,6 @@ fn admin_remoting(logs: &mut [Log], hosts: &[Host], t0: i64, rng: &mut SmallRng)
     let target = rng.gen_range(2..hosts.len());
     let when = t0 + rng.gen_range(0..HOUR_US - 60_000_000);
     let ps = logs[1].process(
-        &hosts[1],
         when,
         "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
         "C:\\Windows\\explorer.exe",
@@ -463,7 +444,6 @@ fn admin_remoting(logs: &mut [Log], hosts: &[Host], t0: i64, rng: &mut SmallRng)
 
 fn dropper_chain(log: &mut Log, host: &Host, t: i64, c2: &str, rng: &mut SmallRng) {
     log.process(
-        host,
         t - 30_000_000,
         DROPPER,
         "C:\\Windows\\explorer.exe",
@@ -472,7 +452,6 @@ fn dropper_chain(log: &mut Log, host: &Host, t: i64, c2: &str, rng: &mut SmallRn
         rng,
     );
     let child = log.process(
-        host,
         t - 20_000_000,
         DROPPED,
         DROPPER,
@@ -513,10 +492,15 @@ impl Log {
     }
 
     /// A long-running process, created before the window (no Sysmon 1).
-    fn running(&mut self, _host: &Host, image: &str, user: &str, rng: &mut SmallRng) -> Proc {
+    fn running(&mut self, image: &str, user: &str, rng: &mut SmallRng) -> Proc {
         if let Some(p) = self.running.get(image) {
             return p.clone();
         }
+        self.start(image, user, rng)
+    }
+
+    /// A new process instance, which later events of `image` belong to.
+    fn start(&mut self, image: &str, user: &str, rng: &mut SmallRng) -> Proc {
         let p = Proc {
             guid: guid(rng),
             pid: rng.gen_range(400..9000) * 4,
@@ -527,10 +511,8 @@ impl Log {
         p
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn process(
         &mut self,
-        host: &Host,
         ts: i64,
         image: &str,
         parent_image: &str,
@@ -538,14 +520,8 @@ impl Log {
         user: &str,
         rng: &mut SmallRng,
     ) -> Proc {
-        let parent = self.running(host, parent_image, user, rng);
-        let p = Proc {
-            guid: guid(rng),
-            pid: rng.gen_range(400..9000) * 4,
-            image: image.to_owned(),
-            user: user.to_owned(),
-        };
-        self.running.insert(image.to_owned(), p.clone());
+        let parent = self.running(parent_image, user, rng);
+        let p = self.start(image, user, rng);
         self.emit(
             ts,
             1,
@@ -577,7 +553,7 @@ impl Log {
         }));
     }
 
-    fn dns(&mut self, _host: &Host, ts: i64, p: &Proc, name: &str, answers: &[String]) {
+    fn dns(&mut self, ts: i64, p: &Proc, name: &str, answers: &[String]) {
         let results: String = answers.iter().map(|a| format!("::ffff:{a};")).collect();
         self.emit(ts, 22, json!({
             "ProcessGuid": p.guid, "ProcessId": p.pid.to_string(), "Image": p.image, "User": p.user,
@@ -585,7 +561,7 @@ impl Log {
         }));
     }
 
-    fn pipe(&mut self, _host: &Host, ts: i64, p: &Proc, name: &str, event_id: u32) {
+    fn pipe(&mut self, ts: i64, p: &Proc, name: &str, event_id: u32) {
         let kind = if event_id == 17 {
             "CreatePipe"
         } else {
@@ -601,7 +577,7 @@ impl Log {
         );
     }
 
-    fn image_load(&mut self, _host: &Host, ts: i64, p: &Proc, loaded: &str) {
+    fn image_load(&mut self, ts: i64, p: &Proc, loaded: &str) {
         self.emit(
             ts,
             7,

@@ -83,8 +83,7 @@ pub fn read_file(
         match detect(&mut head, forced, path)? {
             Format::JsonLines => read_json_lines(head, &source_file, &mut report, &mut rows, sink)?,
             Format::Evtx => {
-                let file = head.into_inner();
-                let mut file = file;
+                let mut file = head.into_inner();
                 file.rewind().map_err(open_err)?;
                 read_evtx(file, &source_file, &mut report, &mut rows, sink)?;
             }
