@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use meshhunt_ingest::reader::UNSUPPORTED_FORMAT;
 use meshhunt_model::sanitize::for_terminal;
 use meshhunt_model::Severity;
 
@@ -77,10 +76,7 @@ pub fn write_ingest(out: &mut dyn Write, ingest: &IngestOutcome, per_file: bool)
     }
     // Folders hold notes, metadata and archives beside the logs: count
     // those by extension; list the files that failed for any other reason.
-    let (unsupported, broken): (Vec<_>, Vec<_>) = ingest
-        .failed
-        .iter()
-        .partition(|e| e.reason == UNSUPPORTED_FORMAT);
+    let (unsupported, broken): (Vec<_>, Vec<_>) = ingest.failed.iter().partition(|e| e.unsupported);
     if !unsupported.is_empty() {
         let mut by_ext: BTreeMap<String, usize> = BTreeMap::new();
         for e in &unsupported {

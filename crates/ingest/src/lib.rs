@@ -24,6 +24,9 @@ pub use report::FileReport;
 pub struct InputError {
     pub path: PathBuf,
     pub reason: String,
+    /// The file is in no format meshhunt reads (notes, archives, metadata
+    /// beside the logs), as opposed to a log that could not be read.
+    pub unsupported: bool,
 }
 
 impl InputError {
@@ -31,6 +34,17 @@ impl InputError {
         InputError {
             path: path.to_path_buf(),
             reason,
+            unsupported: false,
+        }
+    }
+
+    pub fn unsupported(path: &Path) -> Self {
+        InputError {
+            unsupported: true,
+            ..InputError::new(
+                path,
+                "not a supported format (expected EVTX or JSON lines of Windows events)".into(),
+            )
         }
     }
 }

@@ -37,9 +37,6 @@ impl Format {
 
 const EVTX_MAGIC: &[u8] = b"ElfFile\0";
 
-/// The reason given for a file of no format meshhunt reads.
-pub const UNSUPPORTED_FORMAT: &str =
-    "not a supported format (expected EVTX or JSON lines of Windows events)";
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 
 /// Where rows go: a record batch of one table at a time.
@@ -116,7 +113,7 @@ fn detect(
     if first_line.starts_with('{') && first_line.ends_with('}') {
         return Ok(Format::JsonLines);
     }
-    Err(InputError::new(path, UNSUPPORTED_FORMAT.into()))
+    Err(InputError::unsupported(path))
 }
 
 /// Per-file tallies shared by both loops.
